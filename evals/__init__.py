@@ -1,0 +1,1 @@
+"""investbot's answer tests: eval sets, runner, metrics and reports."""

@@ -1,0 +1,1 @@
+"""investbot's corpus -> searchable index layer."""

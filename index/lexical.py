@@ -1,0 +1,52 @@
+"""Lexical search with bm25s over the same chunks as the vector store."""
+
+import logging
+import re
+import unicodedata
+
+import bm25s
+import numpy as np
+
+# bm25s sets its own logger to DEBUG at import, which would print through any root handler.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+# bm25s's default tokenizer splits on \w+ after lowercasing ASCII; we fold accents (città -> citta, so an
+# unaccented query still matches) and cut CJK text into single characters, which no whitespace tokenizer does.
+_WORD = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
+_STOPWORDS = (
+    "a an and are as at be by for from has have how i in is it its of on or that the this to was what "
+    "when where which who why with can do does my me we our you your will there their about into more "
+    "than il lo la i gli le un una di da del della dei delle e ed o in con su per tra fra che chi come "
+    "dove quali quale sono è nel nella nei al alla ai agli cosa der die das und oder ist sind wie wo was "
+    "welche ein eine im in von zu mit für le la les un une des du de et ou est sont qui que quel quelle "
+    "où comment el los las y o es son qué cuál dónde cómo en por para con"
+    .split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case without accents: "Città" -> "citta"."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+STOPWORDS = frozenset(fold(w) for w in _STOPWORDS)
+
+
+def tokenize(text: str) -> list[str]:
+    return [t for t in _WORD.findall(fold(text)) if t not in STOPWORDS]
+
+
+class LexicalIndex:
+    def __init__(self, texts: list[str]) -> None:
+        self._retriever = bm25s.BM25()
+        self._size = len(texts)
+        self._retriever.index([tokenize(t) or ["\u2205"] for t in texts], show_progress=False)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(position of the text, score) for the texts that share a token with the query, best first."""
+        tokens = tokenize(query)
+        if not tokens or not self._size:
+            return []
+        docs, scores = self._retriever.retrieve([tokens], k=min(k, self._size), show_progress=False)
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0 and np.isfinite(s)]

@@ -1,0 +1,208 @@
+"""The schema of every corpus record kind, and `check_corpus`, which validates the whole corpus."""
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError, field_validator
+
+PROVINCES = {
+    "BG": "Bergamo", "BS": "Brescia", "CO": "Como", "CR": "Cremona", "LC": "Lecco", "LO": "Lodi",
+    "MB": "Monza e Brianza", "MI": "Milano", "MN": "Mantova", "PV": "Pavia", "SO": "Sondrio", "VA": "Varese",
+}
+# Lombardy's bounding box (from corpus/geo/lombardy_provinces.geojson, rounded outwards).
+LAT_RANGE = (44.67, 46.64)
+LON_RANGE = (8.49, 11.43)
+HUB_TYPES = Literal[
+    "incubator", "accelerator", "innovation_hub", "science_park", "research_centre", "competence_centre",
+    "coworking", "digital_innovation_hub", "university_tto",
+]
+SOURCE_ID = re.compile(r"^[a-z0-9]+:[a-z0-9][a-z0-9._-]*$")
+
+
+class RecordBase(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    kind: str
+    title: str = Field(min_length=1)
+    url: HttpUrl
+    sources: list[HttpUrl] = Field(min_length=1)
+    language: str = "en"
+    text: str = Field(min_length=20)
+    uncertain: bool = False
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not SOURCE_ID.match(value):
+            raise ValueError(f"id {value!r} is not of the form 'prefix:slug'")
+        return value
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is empty")
+        return value
+
+
+class ClusterRecord(RecordBase):
+    kind: Literal["cluster"]
+    s3_area: str
+    website: HttpUrl | None = None
+
+
+class S3Record(RecordBase):
+    kind: Literal["s3"]
+
+
+class CompetenceCentreRecord(RecordBase):
+    kind: Literal["competence_centre"]
+
+
+class UniversityRecord(RecordBase):
+    kind: Literal["university"]
+    city: str
+
+
+class ITSRecord(RecordBase):
+    kind: Literal["its"]
+    city: str
+
+
+class FactRecord(RecordBase):
+    kind: Literal["fact"]
+    topic: str
+    year: int | None = None
+
+
+class HubRecord(RecordBase):
+    kind: Literal["hub"]
+    name: str
+    type: HUB_TYPES
+    city: str
+    province: str
+    address: str | None = None
+    lat: float
+    lon: float
+    coord_precision: Literal["city", "address"]
+    sectors: list[str] = []
+    s3_areas: list[str] = []
+    founded: int | None = None
+    website: HttpUrl | None = None
+
+    @field_validator("province")
+    @classmethod
+    def _known_province(cls, value: str) -> str:
+        if value not in PROVINCES:
+            raise ValueError(f"province {value!r} is not one of {', '.join(sorted(PROVINCES))}")
+        return value
+
+    @field_validator("lat")
+    @classmethod
+    def _lat_in_lombardy(cls, value: float) -> float:
+        if not LAT_RANGE[0] <= value <= LAT_RANGE[1]:
+            raise ValueError(f"latitude {value} is outside Lombardy")
+        return value
+
+    @field_validator("lon")
+    @classmethod
+    def _lon_in_lombardy(cls, value: float) -> float:
+        if not LON_RANGE[0] <= value <= LON_RANGE[1]:
+            raise ValueError(f"longitude {value} is outside Lombardy")
+        return value
+
+
+Record = Annotated[
+    ClusterRecord | S3Record | CompetenceCentreRecord | UniversityRecord | ITSRecord | FactRecord | HubRecord,
+    Field(discriminator="kind"),
+]
+RECORDS = TypeAdapter(list[Record])
+
+
+class Provenance(BaseModel):
+    """Front matter of a Markdown/text file, or the <file>.meta.yaml beside any other file."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    title: str
+    url: HttpUrl
+    language: str = "en"
+
+
+def read_records(path: Path) -> list[RecordBase]:
+    """Parse and validate a JSON record file; raises ValueError naming the entry and field."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc}") from exc
+    if not isinstance(raw, list):
+        raise ValueError("a record file must hold a JSON list of records")
+    try:
+        return RECORDS.validate_python(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"{exc.error_count()} invalid field(s), first at entry {where}: {first['msg']}") from exc
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 4)
+        if end > 0:
+            return yaml.safe_load(text[4:end]) or {}, text[end + 5:]
+    return {}, text
+
+
+def provenance_for(path: Path) -> Provenance | None:
+    """The provenance of a corpus file: Markdown front matter, else a <name>.meta.yaml beside it."""
+    meta = path.with_name(path.stem + ".meta.yaml")
+    if meta.exists():
+        return Provenance.model_validate(yaml.safe_load(meta.read_text(encoding="utf-8")))
+    if path.suffix in {".md", ".txt"}:
+        front, _ = split_front_matter(path.read_text(encoding="utf-8"))
+        if front:
+            return Provenance.model_validate(front)
+    return None
+
+
+def check_corpus(corpus_dir: Path) -> tuple[int, list[str]]:
+    """Validate the whole corpus as the indexer reads it: returns (records checked, problems)."""
+    from index.loaders import LoadError, corpus_files, load_file  # loaders build on this module
+
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    count = 0
+    for path in corpus_files(corpus_dir):
+        rel = path.relative_to(corpus_dir).as_posix()
+        try:
+            docs = load_file(path, corpus_dir)
+        except LoadError as exc:
+            problems.append(f"{rel}: {exc}")
+            continue
+        for id_ in dict.fromkeys(d.metadata["source_id"] for d in docs):
+            if not SOURCE_ID.match(id_):
+                problems.append(f"{rel}: id {id_!r} is not of the form 'prefix:slug'")
+            if id_ in seen:
+                problems.append(f"{rel}: duplicate id {id_} (also in {seen[id_]})")
+            seen[id_] = rel
+            count += 1
+    municipalities = corpus_dir / "geo" / "lombardy_municipalities.csv"
+    if municipalities.exists():
+        count += _check_municipalities(municipalities, problems)
+    return count, problems
+
+
+def _check_municipalities(path: Path, problems: list[str]) -> int:
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    for row in rows:
+        lat, lon = float(row["lat"]), float(row["lon"])
+        if row["province"] not in PROVINCES:
+            problems.append(f"{path.name}: {row['name']}: unknown province {row['province']}")
+        if not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]):
+            problems.append(f"{path.name}: {row['name']}: coordinates outside Lombardy")
+    return len(rows)

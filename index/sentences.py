@@ -1,0 +1,35 @@
+"""Sentence splitting shared by the indexer (which embeds each sentence) and the composer (which quotes them)."""
+
+import re
+
+# A sentence ends at . ! ? followed by a capital, digit or quote; a line break or a bullet ends one too.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“«(À-Ý])|\n+|\s+[•·]\s+|^\s*[-•·]\s+", re.MULTILINE)
+MIN_CHARS = 25
+LIST_ITEM_CHARS = 80  # a line this short after a "...:" line is an item of that list
+
+
+def _is_heading(piece: str) -> bool:
+    return not piece.endswith((".", "!", "?", ":", ";")) and len(piece.split()) < 8
+
+
+def split_sentences(text: str) -> list[str]:
+    """Quotable sentences of a chunk. A line ending in ':' takes the short list items after it along
+    ("... seven areas: Aerospazio; Agroalimentare; ..."); headings and fragments are left out."""
+    pieces = [p.strip(" \t-•·") for p in _SENTENCE_END.split(text)]
+    pieces = [p for p in pieces if p]
+    out: list[str] = []
+    i = 0
+    while i < len(pieces):
+        piece = pieces[i]
+        i += 1
+        if piece.endswith(":"):
+            items = []
+            while i < len(pieces) and len(pieces[i]) <= LIST_ITEM_CHARS and not pieces[i].endswith(":"):
+                items.append(pieces[i].rstrip(";."))
+                i += 1
+            if not items:
+                continue
+            piece = f"{piece} {'; '.join(items)}."
+        if len(piece) >= MIN_CHARS and not _is_heading(piece):
+            out.append(piece)
+    return out

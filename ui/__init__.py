@@ -1,0 +1,1 @@
+"""investbot's chat UI, embeddable widget and HTTP API."""
