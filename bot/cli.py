@@ -3,10 +3,13 @@
 import json
 import logging
 import sys
+from pathlib import Path
 
 import click
 
 from bot.settings import Settings
+
+DEFAULT_EVALS = Path(__file__).resolve().parent.parent / "evals" / "questions.yaml"
 
 
 def _settings() -> Settings:
@@ -80,6 +83,40 @@ def check() -> None:
         click.echo(problem, err=True)
     click.echo(f"{count} records checked, {len(problems)} problem(s)")
     sys.exit(1 if problems else 0)
+
+
+@main.command(name="eval")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="print the report object")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="write report.json, .md and .html here")
+@click.option("--fail-under", type=click.FloatRange(0, 1), help="exit 1 when the pass rate is below RATE (0-1)")
+@click.option("--retrieval-only", is_flag=True, help="rank without composing: recall@1/3/5 and MRR")
+def eval_(files: tuple[Path, ...], as_json: bool, out: Path | None, fail_under: float | None,
+          retrieval_only: bool) -> None:
+    """Run eval sets (default evals/questions.yaml) and report pass rate, hit rates, refusals, latency."""
+    from bot.answer import Bot
+    from evals.cases import EvalFileError, load_cases
+    from evals.report import table, write_reports
+    from evals.runner import run_cases, run_retrieval
+
+    try:
+        cases = [case for path in (files or (DEFAULT_EVALS,)) for case in load_cases(path)]
+    except EvalFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    bot = Bot.from_settings(_settings())
+    report = run_retrieval(bot, cases) if retrieval_only else run_cases(bot, cases)
+    click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if as_json else table(report))
+    if out:
+        for path in write_reports(report, out):
+            click.echo(f"wrote {path}", err=True)
+    invented = report.summary.get("invented_sources")
+    if invented:
+        click.echo(f"FAIL: citations name source ids that are not in the corpus: {', '.join(invented)}", err=True)
+        sys.exit(1)
+    rate = report.summary.get("pass_rate", report.summary.get("recall@5"))
+    if fail_under is not None and (rate or 0) < fail_under:
+        click.echo(f"FAIL: rate {rate:.1%} is below --fail-under {fail_under:.1%}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
