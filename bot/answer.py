@@ -97,7 +97,8 @@ class Bot:
         t1 = time.perf_counter()
         if verdict.in_scope:
             composed = compose_answer(query, found.query_vector, language, found.hits, self.retriever.sentences,
-                                      self.retriever.idf, self.retriever.default_idf, self.retriever.hub_records,
+                                      self.retriever.by_source, self.retriever.idf, self.retriever.default_idf,
+                                      self.retriever.hub_records,
                                       show_hubs=bool(_WHERE.search(query)))
         else:
             log.info("declined (%s)", verdict.reason)

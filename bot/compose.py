@@ -4,9 +4,11 @@ Pure functions: evidence in, Markdown and citations out. No sentence is written 
 numbers are never computed or reworded, because whole sentences are quoted.
 """
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
+from langchain_core.documents import Document
 
 from bot.language import phrases
 from bot.retrieve import Hit
@@ -20,6 +22,9 @@ RANK_WEIGHT = 0.02
 LANGUAGE_BONUS = 0.015
 SCORE_WINDOW = 0.06  # sentences scoring this far below the best one are not worth quoting
 DUPLICATE = 0.95  # cosine above which two sentences say the same thing
+SIBLING_RANKS = 4  # the records found by the first hits lend all their chunks to the sentence choice
+PROSE_KINDS = {"page", "pdf"}
+_LABEL = re.compile(r"^[A-Z][\w /&()-]{1,40}:\s")
 MAX_HUBS = 8
 SNIPPET_JOIN = " … "  # between two sentences quoted from the same chunk
 HUB_TYPE_LABEL = {"research_centre": "research centre", "innovation_hub": "innovation hub",
@@ -85,14 +90,33 @@ def _overlap(sentence: str, query_tokens: set[str], idf: dict[str, float], defau
     return sum(idf.get(t, default_idf) for t in query_tokens.intersection(tokenize(sentence)))
 
 
+def with_siblings(hits: list[Hit], by_source: dict[str, list[Document]]) -> list[tuple[int, Hit]]:
+    """The hits, each followed by the other chunks of its record (a record's website or funding line may sit in
+    a chunk the search did not rank), all at the rank of the hit that found the record."""
+    out: list[tuple[int, Hit]] = []
+    seen: set[str] = set()
+    for rank, hit in enumerate(hits):
+        if hit.doc.id in seen:
+            continue
+        seen.add(hit.doc.id or "")
+        out.append((rank, hit))
+        if rank < SIBLING_RANKS and hit.doc.metadata.get("kind") not in PROSE_KINDS:
+            for doc in by_source.get(hit.source_id, []):
+                if doc.id not in seen:
+                    seen.add(doc.id or "")
+                    out.append((rank, Hit(doc, hit.score, None)))
+    return out
+
+
 def pick_statements(query: str, query_vector: list[float], hits: list[Hit], sentence_index: SentenceIndex,
-                    idf: dict[str, float], default_idf: float, quote_language: str) -> list[tuple[Hit, str]]:
+                    by_source: dict[str, list[Document]], idf: dict[str, float], default_idf: float,
+                    quote_language: str) -> list[tuple[Hit, str]]:
     """Sentences of the retrieved chunks closest in meaning to the question, near-duplicates (a translation,
     the same sentence in an overlapping chunk) dropped; at most two from one chunk."""
     q = np.asarray(query_vector, dtype=np.float32)
     query_tokens = set(tokenize(query))
     candidates: list[tuple[float, Hit, str, np.ndarray]] = []
-    for rank, hit in enumerate(hits):
+    for rank, hit in with_siblings(hits, by_source):
         texts, vectors = sentence_index.get(hit.doc.id or "", ([], np.empty((0, q.size), dtype=np.float32)))
         if not texts:
             continue
@@ -131,17 +155,25 @@ def hub_refs(hits: list[Hit], hub_records: dict[str, dict]) -> list[tuple[Hit, H
     return out[:MAX_HUBS]
 
 
+def statement(hit: Hit, sentence: str) -> str:
+    """A record's labelled line ("Website: ...") is shown with the record's title, so it is clear whose it is."""
+    if hit.doc.metadata.get("kind") not in PROSE_KINDS and _LABEL.match(sentence):
+        return f"{hit.doc.metadata.get('title', '')} — {sentence}"
+    return sentence
+
+
 def compose_answer(query: str, query_vector: list[float], lang: str, hits: list[Hit], sentence_index: SentenceIndex,
-                   idf: dict[str, float], default_idf: float, hub_records: dict[str, dict],
-                   show_hubs: bool) -> Composition:
+                   by_source: dict[str, list[Document]], idf: dict[str, float], default_idf: float,
+                   hub_records: dict[str, dict], show_hubs: bool) -> Composition:
     words = phrases(lang)
     quote_language = "it" if lang == "it" else "en"
     citations = Citations()
     statements = []
-    for hit, sentence in pick_statements(query, query_vector, hits, sentence_index, idf, default_idf, quote_language):
+    picked = pick_statements(query, query_vector, hits, sentence_index, by_source, idf, default_idf, quote_language)
+    for hit, sentence in picked:
         n = citations.cite(hit, sentence)
         note = f" {words['uncertain']}" if hit.doc.metadata.get("uncertain") else ""
-        statements.append(f"{sentence} [{n}]{note}")
+        statements.append(f"{statement(hit, sentence)} [{n}]{note}")
     lines = [words["lead"], "", statements[0], ""] if statements else [words["lead"], ""]
     lines += [f"- {s}" for s in statements[1:]]
     hubs: list[HubRef] = []

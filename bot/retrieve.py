@@ -41,6 +41,9 @@ class HybridRetriever:
         self._store = vectorstore(client, self.state.collection, self.embeddings)
         self.sentences = served_sentences(client, self.state)
         self._by_id = {d.id: d for d in self.chunks}
+        self.by_source: dict[str, list[Document]] = {}
+        for d in self.chunks:
+            self.by_source.setdefault(d.metadata["source_id"], []).append(d)
         self._lexical = LexicalIndex([f"{d.metadata.get('title', '')}\n{d.page_content}" for d in self.chunks])
         df = Counter(t for d in self.chunks for t in set(tokenize(d.page_content)))
         n = len(self.chunks) or 1

@@ -3,9 +3,23 @@
 import re
 
 # A sentence ends at . ! ? followed by a capital, digit or quote; a line break or a bullet ends one too.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“«(À-Ý])|\n+|\s+[•·]\s+|^\s*[-•·]\s+", re.MULTILINE)
+# Single letters and a few abbreviations ("DGR n. XI/4155", "c. 2015", "e.g. Milan") do not end a sentence.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])(?<!\b\w\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bca\.)(?<!\bno\.)(?<!\bNo\.)(?<!\bvs\.)(?<!\bSt\.)"
+    r"\s+(?=[A-Z0-9\"“«(À-Ý])|\n+|\s+[•·]\s+|^\s*[-•·]\s+",
+    re.MULTILINE,
+)
 MIN_CHARS = 25
 LIST_ITEM_CHARS = 80  # a line this short after a "...:" line is an item of that list
+
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+
+
+def _is_reference_list(piece: str) -> bool:
+    """"Sources: https://... ; https://..." lines: provenance, not statements to quote."""
+    urls = _URL.findall(piece)
+    return piece.lower().startswith(("sources:", "fonti:")) or (len(urls) > 1 and len("".join(urls)) > len(piece) / 2)
 
 
 def _is_heading(piece: str) -> bool:
@@ -30,6 +44,6 @@ def split_sentences(text: str) -> list[str]:
             if not items:
                 continue
             piece = f"{piece} {'; '.join(items)}."
-        if len(piece) >= MIN_CHARS and not _is_heading(piece):
+        if len(piece) >= MIN_CHARS and not _is_heading(piece) and not _is_reference_list(piece):
             out.append(piece)
     return out

@@ -67,7 +67,7 @@ def test_every_citation_exists_and_every_number_is_in_a_cited_snippet(bot: Bot, 
     answer = bot.answer(question)
     assert not answer.refused, answer.answer
     assert answer.citations
-    snippets = " ".join(c.snippet for c in answer.citations)
+    snippets = " ".join(f"{c.title} {c.snippet}" for c in answer.citations)  # what a citation shows
     for citation in answer.citations:
         source = citation.source_id.split("#")[0]
         assert source in source_texts, f"invented source {citation.source_id}"
