@@ -68,6 +68,42 @@ def ask(question: str, as_json: bool, lang: str | None) -> None:
         click.echo(render_markdown(answer))
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=7860, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the chat at /, the widget at /widget and /widget.js, the API at /api/ask, and /healthz."""
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import uvicorn
+
+    from ui.server import create_app
+
+    app = create_app(_settings())
+    click.echo(f"investbot is ready: open http://{host}:{port}/ (widget: http://{host}:{port}/widget.js)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@main.group()
+def feedback() -> None:
+    """The question log and the investors' thumbs."""
+
+
+@feedback.command()
+@click.option("--csv", "as_csv", is_flag=True, required=True, help="CSV on stdout")
+def export(as_csv: bool) -> None:
+    """Export every logged question, answer, sources, latency and thumbs (no IP addresses are stored)."""
+    import csv
+
+    from ui.service import QuestionLog
+
+    columns, rows = QuestionLog(_settings().data_dir / "questions.sqlite3").rows()
+    writer = csv.writer(sys.stdout)
+    writer.writerow(columns)
+    writer.writerows(rows)
+
+
 @main.group()
 def corpus() -> None:
     """Inspect the corpus."""

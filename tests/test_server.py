@@ -1,0 +1,202 @@
+"""The real server on loopback ports, driven by httpx, gradio_client and a real browser (Debian chromium)."""
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from bot.answer import Bot
+from bot.settings import Settings
+from ui.server import create_app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    def __init__(self, app, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "Served":
+        self.thread.start()
+        deadline = time.time() + 30
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+EMBEDDER_PORT = free_port()  # the port of the test page that is allowed to embed the widget
+ALLOWED = f"http://127.0.0.1:{EMBEDDER_PORT}"
+REFUSED = "http://127.0.0.1:9"
+
+
+@pytest.fixture(scope="module")
+def server(bot: Bot, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    config = settings.model_copy(update={"allowed_origins": [ALLOWED], "rate_limit": 1000,
+                                         "data_dir": tmp_path_factory.mktemp("serve")})
+    with Served(create_app(config, bot), free_port()) as served:
+        yield served
+
+
+def test_api_ask_returns_the_answer_object_with_history(server: Served) -> None:
+    body = {"question": "and in Bergamo?",
+            "history": [{"role": "user", "content": "Which research centres are there in Pavia?"},
+                        {"role": "assistant", "content": "CNAO and EUCENTRE."}]}
+    reply = httpx.post(f"{server.url}/api/ask", json=body, timeout=30)
+    assert reply.status_code == 200
+    answer = reply.json()
+    assert answer["refused"] is False and answer["citations"] and answer["hubs"]
+    assert any(h["province"] == "BG" for h in answer["hubs"])
+
+
+def test_healthz_reports_the_index(server: Served) -> None:
+    health = httpx.get(f"{server.url}/healthz").json()
+    assert health["status"] == "ok" and health["chunks"] > 100 and health["backend"] == "grounded"
+
+
+def test_cors_allows_the_listed_origin_and_not_others(server: Served) -> None:
+    body = {"question": "What is MADE?"}
+    allowed = httpx.post(f"{server.url}/api/ask", json=body, headers={"Origin": ALLOWED}, timeout=30)
+    assert allowed.headers.get("access-control-allow-origin") == ALLOWED
+    refused = httpx.post(f"{server.url}/api/ask", json=body, headers={"Origin": REFUSED}, timeout=30)
+    assert "access-control-allow-origin" not in refused.headers
+    preflight = httpx.options(f"{server.url}/api/ask", headers={
+        "Origin": REFUSED, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 400
+
+
+def test_widget_may_be_framed_only_by_allowed_sites(server: Served) -> None:
+    csp = httpx.get(f"{server.url}/widget").headers["content-security-policy"]
+    assert csp == f"frame-ancestors 'self' {ALLOWED}"
+    assert REFUSED not in csp
+
+
+def test_overlong_and_empty_questions_get_a_clear_4xx(server: Served) -> None:
+    long = httpx.post(f"{server.url}/api/ask", json={"question": "x" * 2500})
+    assert long.status_code == 413 and "limit is 2000" in long.json()["detail"]
+    empty = httpx.post(f"{server.url}/api/ask", json={"question": "  "})
+    assert empty.status_code == 400 and "empty" in empty.json()["detail"]
+
+
+def test_rate_limit_answers_429_with_a_message(bot: Bot, settings: Settings, tmp_path: Path) -> None:
+    config = settings.model_copy(update={"rate_limit": 2, "data_dir": tmp_path})
+    with Served(create_app(config, bot), free_port()) as served:
+        codes = [httpx.post(f"{served.url}/api/ask", json={"question": "What is MADE?"}, timeout=30)
+                 for _ in range(3)]
+    assert [c.status_code for c in codes] == [200, 200, 429]
+    assert "limit is 2 a minute" in codes[2].json()["detail"]
+
+
+def test_feedback_is_logged_without_ip_addresses(server: Served, settings: Settings) -> None:
+    answer = httpx.post(f"{server.url}/api/ask", json={"question": "What is Kilometro Rosso?"}, timeout=30).json()
+    assert httpx.post(f"{server.url}/api/feedback", json={"id": answer["id"], "up": True}).json() == {"ok": True}
+    assert httpx.post(f"{server.url}/api/feedback", json={"id": 10**9, "up": True}).status_code == 404
+    columns, rows = server.server.config.app.state.service.log.rows()
+    assert "ip" not in " ".join(columns).lower() and "client" not in " ".join(columns).lower()
+    row = dict(zip(columns, rows[-1], strict=True))
+    assert row["question"] == "What is Kilometro Rosso?" and row["thumbs"] == 1
+
+
+def test_chat_streams_a_cited_answer_through_gradio_client(server: Served) -> None:
+    from gradio_client import Client
+
+    client = Client(f"{server.url}/", verbose=False)
+    job = client.submit("Which universities are behind the MADE competence center?", [], [], api_name="/ask")
+    updates = list(job)
+    _box, chat, *_map_and_table = job.result()  # gr.State outputs are not sent to API clients
+    assert len(updates) > 2  # streamed in several steps
+    final = chat[-1]["content"]
+    text = final[0]["text"] if isinstance(final, list) else str(final)
+    assert "Pavia" in text and "[1]" in text and "<details>" in text
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class Page(SimpleHTTPRequestHandler):
+    html = ""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        body = self.html.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_widget_embedded_on_an_allowed_site_answers_with_citations(server: Served, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    Page.html = (f'<!doctype html><html><body><h1>Agency site</h1><script src="{server.url}/widget.js" '
+                 'data-title="Ask investbot" data-lang="en"></script></body></html>')
+    site = ThreadingHTTPServer(("127.0.0.1", EMBEDDER_PORT), Page)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic"])
+            page = browser.new_page()
+            page.goto(ALLOWED, wait_until="load")
+            page.click("#investbot-bubble")
+            frame = page.frame_locator("#investbot-frame")
+            frame.locator("#q").fill("Which universities are behind the MADE competence center?")
+            frame.locator("#send").click()
+            frame.locator(".msg.bot .sources a").first.wait_for(timeout=30_000)
+            text = frame.locator(".msg.bot").last.inner_text()
+            assert "Pavia" in text and "[1]" in text
+            page.screenshot(path=str(tmp_path / "widget.png"))
+            browser.close()
+    finally:
+        site.shutdown()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_widget_is_not_shown_on_a_site_that_is_not_allowed(server: Served) -> None:
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    Page.html = f'<!doctype html><html><body><script src="{server.url}/widget.js"></script></body></html>'
+    site = ThreadingHTTPServer(("127.0.0.1", port), Page)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                                                        "--disable-background-networking"])
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
+            page.click("#investbot-bubble")
+            page.wait_for_timeout(1500)
+            frame = page.frame(url=lambda url: "/widget" in url)
+            # frame-ancestors blocks the document: the frame holds no widget form.
+            assert frame is None or frame.query_selector("#q") is None
+            status = page.evaluate(f"""fetch("{server.url}/api/ask", {{method: "POST",
+                headers: {{"Content-Type": "application/json"}}, body: JSON.stringify({{question: "What is MADE?"}})}})
+                .then(r => "read").catch(e => "blocked")""")
+            assert status == "blocked"  # CORS: the page cannot read the API
+            browser.close()
+    finally:
+        site.shutdown()

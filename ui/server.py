@@ -1,0 +1,96 @@
+"""One server: FastAPI with the HTTP API, the widget, /healthz, and the Gradio chat mounted at /."""
+
+import logging
+import os
+from pathlib import Path
+
+import gradio as gr
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from bot.answer import MAX_QUESTION_CHARS, BadQuestion, Bot
+from bot.settings import Settings
+from ui.app import build_app
+from ui.service import AskService, QuestionLog, RateLimited, RateLimiter
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+class Turn(BaseModel):
+    role: str = Field(pattern="^(user|assistant)$")
+    content: str = Field(max_length=20_000)
+
+
+class AskRequest(BaseModel):
+    question: str
+    history: list[Turn] = Field(default_factory=list, max_length=40)
+    lang: str | None = Field(None, max_length=5)
+
+
+class Feedback(BaseModel):
+    id: int
+    up: bool
+
+
+def frame_ancestors(allowed: list[str]) -> str:
+    return "frame-ancestors " + " ".join(["'self'", *allowed])
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    bot = bot or Bot.from_settings(settings)
+    service = AskService(bot, QuestionLog(settings.data_dir / "questions.sqlite3"), RateLimiter(settings.rate_limit))
+    allowed = [o.rstrip("/") for o in settings.allowed_origins]
+    app = FastAPI(title="investbot", docs_url=None, redoc_url=None)
+    app.state.service = service
+    app.add_middleware(CORSMiddleware, allow_origins=allowed, allow_methods=["GET", "POST"],
+                       allow_headers=["Content-Type"])
+
+    @app.post("/api/ask")
+    def ask(body: AskRequest, request: Request) -> JSONResponse:
+        if len(body.question) > MAX_QUESTION_CHARS:
+            return JSONResponse({"detail": f"The question is {len(body.question)} characters long; "
+                                           f"the limit is {MAX_QUESTION_CHARS}."}, status_code=413)
+        try:
+            answer, log_id = service.ask(body.question, [t.model_dump() for t in body.history], body.lang,
+                                         client_key(request), "api")
+        except RateLimited as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": "60"})
+        except BadQuestion as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        return JSONResponse({**answer.to_dict(), "id": log_id})
+
+    @app.post("/api/feedback")
+    def feedback(body: Feedback) -> JSONResponse:
+        if not service.log.thumbs(body.id, body.up):
+            return JSONResponse({"detail": f"No answer with id {body.id}."}, status_code=404)
+        return JSONResponse({"ok": True})
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        state = bot.retriever.state
+        return {"status": "ok", "chunks": len(bot.retriever.chunks), "corpus_version": state.built_at,
+                "collection": state.collection, "backend": "grounded",
+                "chroma": "server" if settings.chroma_host else "embedded"}
+
+    @app.get("/widget")
+    def widget() -> HTMLResponse:
+        return HTMLResponse((STATIC / "widget.html").read_text(encoding="utf-8"),
+                            headers={"Content-Security-Policy": frame_ancestors(allowed)})
+
+    @app.get("/widget.js")
+    def widget_js() -> FileResponse:
+        return FileResponse(STATIC / "widget.js", media_type="text/javascript")
+
+    blocks = build_app(service, settings.corpus_dir / "geo")
+    blocks.queue(max_size=64, default_concurrency_limit=8)
+    return gr.mount_gradio_app(app, blocks, path="/", footer_links=[])
+
+
