@@ -4,10 +4,13 @@ import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 from chromadb.api import ClientAPI
 
 from bot.compose import Citation, HubRef, compose_answer, compose_refusal
+from bot.gazetteer import find_place
+from bot.hubs import HubSearch
 from bot.language import detect_language
 from bot.retrieve import Hit, HybridRetriever
 from bot.scope import ScopeGuard
@@ -17,6 +20,8 @@ from index.store import IndexMissing, open_client, read_state
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
+HUBS_SHOWN = 6
+NEAR_KM = 25  # "near <town>": hubs within this great-circle distance
 # The corpus record with the agency's contact for investors, quoted whenever the bot declines.
 CONTACT_SOURCE = "fact:where-to-locate-3"
 # Words that open a follow-up ("and in Bergamo?", "e a Brescia?", "und in Como?", "et à Pavie ?", "y en…").
@@ -57,6 +62,7 @@ class Bot:
     def __init__(self, retriever: HybridRetriever, guard: ScopeGuard) -> None:
         self.retriever = retriever
         self.guard = guard
+        self.hub_search = HubSearch(retriever, guard.geo_dir)
         contact = next((d for d in retriever.chunks if d.metadata.get("source_id") == CONTACT_SOURCE), None)
         self._contact = Hit(contact, 0.0, None) if contact else None
 
@@ -68,6 +74,22 @@ class Bot:
         bot = cls(retriever, ScopeGuard(retriever.embeddings, settings.corpus_dir / "geo", settings.relevance_floor))
         bot.warm_up()
         return bot
+
+    def advise_hubs(self, query: str, query_vector: list[float]) -> tuple[list[tuple[Hit, HubRef]], bool]:
+        """Hubs for a where-to-go question: in the place it names (a province or area, or near a town), ranked
+        by how well they fit the question's sector; where the place has none, the nearest ones that fit."""
+        place = find_place(query, self.guard.geo_dir)
+        search = partial(self.hub_search.search, sector_vector=query_vector)
+        if place is None:
+            matches = search(sector=query, limit=HUBS_SHOWN)
+        elif place.kind == "municipality":
+            matches = search(sector=query, near=place, km=NEAR_KM, limit=HUBS_SHOWN)
+        else:
+            matches = search(sector=query, province=place.province, limit=HUBS_SHOWN)
+        no_hub_here = place is not None and not matches
+        if no_hub_here:
+            matches = search(sector=query, near=place, limit=3)
+        return [(Hit(self.retriever.by_source[m.hub.id][0], 0.0, None), m.hub) for m in matches], no_hub_here
 
     def warm_up(self) -> None:
         """Load what the first question would otherwise wait for (place names, off-topic vectors)."""
@@ -96,10 +118,10 @@ class Bot:
             verdict = self.guard.after_retrieval(found.query_vector, found.best_similarity)
         t1 = time.perf_counter()
         if verdict.in_scope:
+            hubs, no_hub_here = self.advise_hubs(query, found.query_vector) if _WHERE.search(query) else ([], False)
             composed = compose_answer(query, found.query_vector, language, found.hits, self.retriever.sentences,
                                       self.retriever.by_source, self.retriever.idf, self.retriever.default_idf,
-                                      self.retriever.hub_records,
-                                      show_hubs=bool(_WHERE.search(query)))
+                                      hubs, no_hub_here)
         else:
             log.info("declined (%s)", verdict.reason)
             composed = compose_refusal(language, verdict.reason, self._contact)

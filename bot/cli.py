@@ -85,6 +85,38 @@ def serve(host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+@main.command()
+@click.option("--type", "hub_type", help="incubator, accelerator, research_centre, science_park, …")
+@click.option("--province", help="two-letter code: BG BS CO CR LC LO MB MI MN PV SO VA")
+@click.option("--sector", help="an activity, in any language: 'medical devices', 'batteries', …")
+@click.option("--near", help="a municipality, province or area of Lombardy")
+@click.option("--km", type=float, default=25.0, show_default=True, help="radius around --near")
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def hubs(hub_type: str | None, province: str | None, sector: str | None, near: str | None, km: float, limit: int,
+         as_json: bool) -> None:
+    """Search the innovation hubs: filter by type, province, distance; rank by sector fit, then distance."""
+    from bot.answer import Bot
+    from bot.hubs import HubQueryError
+
+    bot = Bot.from_settings(_settings())
+    try:
+        place = bot.hub_search.resolve(near) if near else None
+        matches = bot.hub_search.search(sector=sector, hub_type=hub_type, province=province, near=place,
+                                        km=km if place else None, limit=limit)
+    except HubQueryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps([m.as_dict() for m in matches], ensure_ascii=False, indent=2))
+        return
+    for m in matches:
+        distance = f"{m.distance_km:5.1f} km  " if m.distance_km is not None else ""
+        click.echo(f"{distance}{m.hub.name} — {m.hub.type.replace('_', ' ')}, {m.hub.city} ({m.hub.province})"
+                   f"{' [approximate location]' if m.hub.coord_precision == 'city' else ''}")
+    if not matches:
+        click.echo("No hub in the corpus matches these filters.")
+
+
 @main.group()
 def feedback() -> None:
     """The question log and the investors' thumbs."""

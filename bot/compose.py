@@ -25,7 +25,6 @@ DUPLICATE = 0.95  # cosine above which two sentences say the same thing
 SIBLING_RANKS = 4  # the records found by the first hits lend all their chunks to the sentence choice
 PROSE_KINDS = {"page", "pdf"}
 _LABEL = re.compile(r"^[A-Z][\w /&()-]{1,40}:\s")
-MAX_HUBS = 8
 SNIPPET_JOIN = " … "  # between two sentences quoted from the same chunk
 HUB_TYPE_LABEL = {"research_centre": "research centre", "innovation_hub": "innovation hub",
                   "science_park": "science park", "competence_centre": "competence centre",
@@ -144,17 +143,6 @@ def pick_statements(query: str, query_vector: list[float], hits: list[Hit], sent
     return picked
 
 
-def hub_refs(hits: list[Hit], hub_records: dict[str, dict]) -> list[tuple[Hit, HubRef]]:
-    out, seen = [], set()
-    for hit in hits:
-        record = hub_records.get(hit.source_id)
-        if record and hit.source_id not in seen:
-            seen.add(hit.source_id)
-            out.append((hit, HubRef(record["id"], record["name"], record["type"], record["city"], record["province"],
-                                    record["lat"], record["lon"], record["coord_precision"], record.get("website"))))
-    return out[:MAX_HUBS]
-
-
 def statement(hit: Hit, sentence: str) -> str:
     """A record's labelled line ("Website: ...") is shown with the record's title, so it is clear whose it is."""
     if hit.doc.metadata.get("kind") not in PROSE_KINDS and _LABEL.match(sentence):
@@ -164,7 +152,8 @@ def statement(hit: Hit, sentence: str) -> str:
 
 def compose_answer(query: str, query_vector: list[float], lang: str, hits: list[Hit], sentence_index: SentenceIndex,
                    by_source: dict[str, list[Document]], idf: dict[str, float], default_idf: float,
-                   hub_records: dict[str, dict], show_hubs: bool) -> Composition:
+                   hubs: list[tuple[Hit, HubRef]], no_hub_here: bool = False) -> Composition:
+    """Quoted statements, then the hubs found by the hub search (if any), every line cited."""
     words = phrases(lang)
     quote_language = "it" if lang == "it" else "en"
     citations = Citations()
@@ -176,19 +165,17 @@ def compose_answer(query: str, query_vector: list[float], lang: str, hits: list[
         statements.append(f"{statement(hit, sentence)} [{n}]{note}")
     lines = [words["lead"], "", statements[0], ""] if statements else [words["lead"], ""]
     lines += [f"- {s}" for s in statements[1:]]
-    hubs: list[HubRef] = []
-    if show_hubs:
-        found = hub_refs(hits, hub_records)
-        if found:
-            lines += ["", f"**{words['hubs']}**", "", f"| {words['hub_cols']} |", "|---|---|---|---|"]
-        for hit, hub in found:
-            opening = split_sentences(hit.doc.page_content)[:1]
-            n = citations.cite(hit, opening[0]) if opening else 0
-            where = words["approx"] if hub.coord_precision == "city" else words["exact"]
-            label = HUB_TYPE_LABEL.get(hub.type, hub.type)
-            lines.append(f"| {hub.name} [{n}] | {label} | {hub.city} ({hub.province}) | {where} |")
-            hubs.append(hub)
-    return Composition("\n".join(lines).strip(), citations.items, hubs)
+    if no_hub_here:
+        lines += ["", words["no_hubs"]]
+    if hubs:
+        lines += ["", f"**{words['hubs']}**", "", f"| {words['hub_cols']} |", "|---|---|---|---|"]
+    for hit, hub in hubs:
+        opening = split_sentences(hit.doc.page_content)[:1]
+        n = citations.cite(hit, opening[0]) if opening else 0
+        where = words["approx"] if hub.coord_precision == "city" else words["exact"]
+        label = HUB_TYPE_LABEL.get(hub.type, hub.type)
+        lines.append(f"| {hub.name} [{n}] | {label} | {hub.city} ({hub.province}) | {where} |")
+    return Composition("\n".join(lines).strip(), citations.items, [hub for _, hub in hubs])
 
 
 def compose_refusal(lang: str, reason: str, contact: Hit | None) -> Composition:

