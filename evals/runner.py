@@ -8,6 +8,9 @@ from bot.answer import Answer, Bot, standalone_query
 from evals.cases import EvalCase
 from evals.metrics import facts_found, failed_checks, language_ok, percentile, refusal_ok, source_hit
 
+# The CI gate: the public set's measured pass rate (95.8 %) minus a small margin. The one place it is set.
+PASS_RATE_GATE = 0.93
+
 
 @dataclass
 class CaseResult:

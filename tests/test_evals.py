@@ -9,7 +9,7 @@ from bot.compose import Citation
 from evals.cases import EvalCase, EvalFileError, load_cases
 from evals.metrics import facts_found, failed_checks, normalise, source_hit
 from evals.report import write_reports
-from evals.runner import run_cases, run_retrieval
+from evals.runner import PASS_RATE_GATE, run_cases, run_retrieval
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -71,7 +71,8 @@ def test_public_set_runs_with_follow_up_history_and_writes_reports(bot: Bot, tmp
     cases = load_cases(REPO / "evals" / "questions.yaml")
     report = run_cases(bot, cases)
     assert report.summary["invented_sources"] == []
-    assert report.summary["pass_rate"] >= 0.88
+    assert report.summary["pass_rate"] >= PASS_RATE_GATE
+    assert report.summary["refusal_accuracy_should_refuse"] == 1.0
     follow = next(r for r in report.results if r.id == "follow-bergamo")
     assert follow.passed, follow.failed  # answered with the earlier turn's context
     paths = write_reports(report, tmp_path)
