@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 PROVINCES = {
     "BG": "Bergamo", "BS": "Brescia", "CO": "Como", "CR": "Cremona", "LC": "Lecco", "LO": "Lodi",
@@ -102,18 +111,12 @@ class HubRecord(RecordBase):
             raise ValueError(f"province {value!r} is not one of {', '.join(sorted(PROVINCES))}")
         return value
 
-    @field_validator("lat")
+    @field_validator("lat", "lon")
     @classmethod
-    def _lat_in_lombardy(cls, value: float) -> float:
-        if not LAT_RANGE[0] <= value <= LAT_RANGE[1]:
-            raise ValueError(f"latitude {value} is outside Lombardy")
-        return value
-
-    @field_validator("lon")
-    @classmethod
-    def _lon_in_lombardy(cls, value: float) -> float:
-        if not LON_RANGE[0] <= value <= LON_RANGE[1]:
-            raise ValueError(f"longitude {value} is outside Lombardy")
+    def _in_lombardy(cls, value: float, info: ValidationInfo) -> float:
+        low, high = LAT_RANGE if info.field_name == "lat" else LON_RANGE
+        if not low <= value <= high:
+            raise ValueError(f"{'latitude' if info.field_name == 'lat' else 'longitude'} {value} is outside Lombardy")
         return value
 
 
