@@ -75,10 +75,12 @@ class Bot:
         bot.warm_up()
         return bot
 
-    def advise_hubs(self, query: str, query_vector: list[float]) -> tuple[list[tuple[Hit, HubRef]], bool]:
+    def advise_hubs(self, question: str, query: str,
+                    query_vector: list[float]) -> tuple[list[tuple[Hit, HubRef]], bool]:
         """Hubs for a where-to-go question: in the place it names (a province or area, or near a town), ranked
-        by how well they fit the question's sector; where the place has none, the nearest ones that fit."""
-        place = find_place(query, self.guard.geo_dir)
+        by how well they fit the question's sector; where the place has none, the nearest ones that fit.
+        A place in the question itself wins over one from an earlier turn ("and in Bergamo?")."""
+        place = find_place(question, self.guard.geo_dir) or find_place(query, self.guard.geo_dir)
         search = partial(self.hub_search.search, sector_vector=query_vector)
         if place is None:
             matches = search(sector=query, limit=HUBS_SHOWN)
@@ -118,7 +120,8 @@ class Bot:
             verdict = self.guard.after_retrieval(found.query_vector, found.best_similarity)
         t1 = time.perf_counter()
         if verdict.in_scope:
-            hubs, no_hub_here = self.advise_hubs(query, found.query_vector) if _WHERE.search(query) else ([], False)
+            hubs, no_hub_here = (self.advise_hubs(question, query, found.query_vector) if _WHERE.search(query)
+                                 else ([], False))
             composed = compose_answer(query, found.query_vector, language, found.hits, self.retriever.sentences,
                                       self.retriever.by_source, self.retriever.idf, self.retriever.default_idf,
                                       hubs, no_hub_here)
