@@ -10,7 +10,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,9 +44,6 @@ class IndexSummary:
     def line(self) -> str:
         return (f"added {self.added}, updated {self.updated}, removed {self.removed}, unchanged {self.unchanged}, "
                 f"failed {self.failed} files; {self.chunks} chunks; {self.seconds:.1f} s")
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 # A progress callback gets (files done, files in all, current file).
