@@ -117,13 +117,15 @@ def _candidate_names(question: str, keep_sentence_start: bool = False) -> list[s
     return grams
 
 
+_PROVINCE_BY_NAME = {fold(name): code for code, name in PROVINCES.items()}
+
+
 def find_place(question: str, geo_dir: Path) -> Place | None:
     """The first Lombardy place the question names: a municipality, a province or a common area name."""
     towns = municipalities(geo_dir)
-    provinces = {fold(name): code for code, name in PROVINCES.items()}
     for gram in _candidate_names(question, keep_sentence_start=True) + _cjk_grams(question):
-        if gram in provinces and (town := towns.get(gram)):
-            return Place(PROVINCES[provinces[gram]], provinces[gram], town.lat, town.lon, "province")
+        if (code := _PROVINCE_BY_NAME.get(gram)) and (town := towns.get(gram)):
+            return Place(PROVINCES[code], code, town.lat, town.lon, "province")
         if gram in EXONYMS:
             town = towns[fold(EXONYMS[gram])]
             return Place(town.name, town.province, town.lat, town.lon, "municipality")
@@ -150,11 +152,7 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def mentions_lombardy(question: str, geo_dir: Path) -> bool:
     folded = fold(question)
-    if any(name in folded for name in LOMBARDY_NAMES):
-        return True
-    towns = municipalities(geo_dir)
-    provinces = {fold(p) for p in PROVINCES.values()} | {"milan", "mantua", "monza"}
-    return any(g in towns or g in provinces for g in _candidate_names(question))
+    return any(name in folded for name in LOMBARDY_NAMES) or find_place(question, geo_dir) is not None
 
 
 def foreign_place(question: str) -> str | None:
