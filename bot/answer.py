@@ -2,16 +2,19 @@
 
 import logging
 import re
+import threading
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 
 from chromadb.api import ClientAPI
 
-from bot.compose import Citation, HubRef, compose_answer, compose_refusal
+from bot.compose import Citation, HubRef, compose_answer, compose_refusal, evidence_citations, evidence_text
 from bot.gazetteer import find_place
 from bot.hubs import HubSearch
 from bot.language import detect_language
+from bot.llm import ModelBackend
 from bot.retrieve import Hit, HybridRetriever
 from bot.scope import ScopeGuard
 from bot.settings import Settings
@@ -21,6 +24,7 @@ from index.store import IndexMissing, open_client, read_state
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
 HUBS_SHOWN = 6
+EVIDENCE_CHUNKS = 6  # retrieved chunks a language model is given, besides the hubs' records
 NEAR_KM = 25  # "near <town>": hubs within this great-circle distance
 # The corpus record with the agency's contact for investors, quoted whenever the bot declines.
 CONTACT_SOURCE = "fact:where-to-locate-3"
@@ -33,6 +37,10 @@ _WHERE = re.compile(r"\b(?:where|hub|hubs|incubat|accelerat|research cent|park|l
 
 class BadQuestion(ValueError):
     """A question that cannot be answered as asked (empty, too long); the message says why."""
+
+
+class QuestionTooLong(BadQuestion):
+    pass
 
 
 @dataclass
@@ -59,9 +67,11 @@ def standalone_query(question: str, history: list[dict]) -> str:
 
 
 class Bot:
-    def __init__(self, retriever: HybridRetriever, guard: ScopeGuard) -> None:
+    def __init__(self, retriever: HybridRetriever, guard: ScopeGuard, model: ModelBackend | None = None) -> None:
         self.retriever = retriever
         self.guard = guard
+        self.model = model
+        self._lock = threading.Lock()
         self.hub_search = HubSearch(retriever, guard.geo_dir)
         contact = next((d for d in retriever.chunks if d.metadata.get("source_id") == CONTACT_SOURCE), None)
         self._contact = Hit(contact, 0.0, None) if contact else None
@@ -71,7 +81,9 @@ class Bot:
         client = client or open_client(settings.data_dir, settings.chroma_host, settings.chroma_port)
         ensure_index(client, settings)
         retriever = HybridRetriever(client)
-        bot = cls(retriever, ScopeGuard(retriever.embeddings, settings.corpus_dir / "geo", settings.relevance_floor))
+        model = ModelBackend.from_settings(settings, corpus_texts(retriever)) if settings.llm != "none" else None
+        bot = cls(retriever, ScopeGuard(retriever.embeddings, settings.corpus_dir / "geo", settings.relevance_floor),
+                  model)
         bot.warm_up()
         return bot
 
@@ -99,21 +111,53 @@ class Bot:
         self.guard.after_retrieval(self.retriever.embeddings.embed_query("Lombardia"), 1.0)
 
     def answer(self, question: str, history: list[dict] | None = None, lang: str | None = None) -> Answer:
+        *_, final = self.stream(question, history, lang)
+        return final
+
+    def stream(self, question: str, history: list[dict] | None = None,
+               lang: str | None = None) -> Iterator[str | Answer]:
+        """Pieces of the answer text as a language model writes them (none without one), then the final Answer,
+        whose text replaces the pieces: it is the model's answer if it passed the grounding check, else the
+        grounded one."""
         started = time.perf_counter()
         question = (question or "").strip()
         if not question:
             raise BadQuestion("The question is empty.")
         if len(question) > MAX_QUESTION_CHARS:
-            raise BadQuestion(f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.")
+            raise QuestionTooLong(f"The question is {len(question)} characters long; "
+                                  f"the limit is {MAX_QUESTION_CHARS}.")
         history = history or []
         previous = next((t["content"] for t in reversed(history) if t.get("role") == "user"), None)
         fallback = detect_language(previous) if previous else "en"
         language = lang or detect_language(question, fallback=fallback)
+        condensed = self.model.condense(question, history) if self.model and history else None
+        query = condensed or standalone_query(question, history)
+        with self._lock:  # the embedded Chroma client and the embedder serve one question at a time
+            grounded, evidence = self._grounded(question, query, language, started)
+        if self.model is None or grounded.refused:
+            yield grounded
+            return
+        t0 = time.perf_counter()
+        run = self.model.run(question, history, language, [evidence_text(hit) for hit in evidence])
+        yield from run
+        timings = {**grounded.timings_ms, "llm": round((time.perf_counter() - t0) * 1000, 1),
+                   "total": round((time.perf_counter() - started) * 1000, 1)}
+        if run.failure:
+            yield replace(grounded, backend=self.model.fell_back(run.failure), timings_ms=timings)
+        elif run.declined:
+            refusal = compose_refusal(language, "no_answer", self._contact)
+            yield Answer(question, refusal.markdown, language, True, refusal.citations, backend=self.model.name,
+                         timings_ms=timings)
+        else:
+            yield Answer(question, run.text, language, False, evidence_citations(run.text, evidence),
+                         grounded.hubs, backend=self.model.name, timings_ms=timings)
 
+    def _grounded(self, question: str, query: str, language: str, started: float) -> tuple[Answer, list[Hit]]:
+        """The grounded answer, and the evidence a language model would be given: the same retrieval."""
         verdict = self.guard.before_retrieval(question)
         retrieve_ms = 0.0
+        evidence: list[Hit] = []
         if verdict.in_scope:
-            query = standalone_query(question, history)
             t0 = time.perf_counter()
             found = self.retriever.search(query)
             retrieve_ms = (time.perf_counter() - t0) * 1000
@@ -125,13 +169,21 @@ class Bot:
             composed = compose_answer(query, found.query_vector, language, found.hits, self.retriever.sentences,
                                       self.retriever.by_source, self.retriever.idf, self.retriever.default_idf,
                                       hubs, no_hub_here)
+            evidence = found.hits[:EVIDENCE_CHUNKS] + [hit for hit, _ in hubs]
         else:
             log.info("declined (%s)", verdict.reason)
             composed = compose_refusal(language, verdict.reason, self._contact)
         done = time.perf_counter()
-        return Answer(question, composed.markdown, language, not verdict.in_scope, composed.citations, composed.hubs,
-                      timings_ms={"retrieve": round(retrieve_ms, 1), "compose": round((done - t1) * 1000, 1),
-                                  "total": round((done - started) * 1000, 1)})
+        answer = Answer(question, composed.markdown, language, not verdict.in_scope, composed.citations,
+                        composed.hubs, timings_ms={"retrieve": round(retrieve_ms, 1),
+                                                   "compose": round((done - t1) * 1000, 1),
+                                                   "total": round((done - started) * 1000, 1)})
+        return answer, evidence
+
+
+def corpus_texts(retriever: HybridRetriever) -> list[str]:
+    """What the grounding check knows names from: every chunk, with its title."""
+    return [f"{d.metadata.get('title', '')}\n{d.page_content}" for d in retriever.chunks]
 
 
 def ensure_index(client: ClientAPI, settings: Settings) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
+from bot.grounding import cited_numbers
 from bot.language import phrases
 from bot.retrieve import Hit
 from index.lexical import tokenize
@@ -176,6 +177,23 @@ def compose_answer(query: str, query_vector: list[float], lang: str, hits: list[
         label = HUB_TYPE_LABEL.get(hub.type, hub.type)
         lines.append(f"| {hub.name} [{n}] | {label} | {hub.city} ({hub.province}) | {where} |")
     return Composition("\n".join(lines).strip(), citations.items, [hub for _, hub in hubs])
+
+
+def evidence_text(hit: Hit) -> str:
+    """A chunk as a language model is shown it: whose it is, where it is published, what it says."""
+    meta = hit.doc.metadata
+    return f"{meta.get('title', '')} ({meta.get('url', '')})\n{hit.doc.page_content}"
+
+
+def evidence_citations(answer: str, evidence: list[Hit]) -> list[Citation]:
+    """The evidence a model's answer cites, under the numbers it was given, in order of first citation."""
+    citations: dict[int, Citation] = {}
+    for n in cited_numbers(answer):
+        if n not in citations and 1 <= n <= len(evidence):
+            meta = evidence[n - 1].doc.metadata
+            citations[n] = Citation(n, meta.get("chunk_id", evidence[n - 1].doc.id), meta.get("title", ""),
+                                    meta.get("url", ""), meta.get("page"), evidence[n - 1].doc.page_content)
+    return list(citations.values())
 
 
 def compose_refusal(lang: str, reason: str, contact: Hit | None) -> Composition:

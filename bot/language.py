@@ -7,6 +7,10 @@ from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 SUPPORTED = ("en", "it", "de", "fr", "es", "zh")
 # Detection is restricted to languages investors plausibly write in; an unsupported one gets English phrases.
 CANDIDATES = [*SUPPORTED, "pt", "nl", "ja", "ko", "ru", "ar", "pl"]
+# For a language model's instructions: it answers in any of these, not only in the phrases' languages.
+LANGUAGE_NAMES = {"en": "English", "it": "Italian", "de": "German", "fr": "French", "es": "Spanish",
+                  "zh": "Chinese (simplified)", "pt": "Portuguese", "nl": "Dutch", "ja": "Japanese", "ko": "Korean",
+                  "ru": "Russian", "ar": "Arabic", "pl": "Polish"}
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {

@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(30.0, description="seconds a model answer may take before the grounded one is shown")
     allowed_origins: list[str] = Field(default_factory=list, description="sites allowed to embed the widget")
     admin_token: SecretStr | None = None
     rate_limit: int = Field(20, description="questions per minute per client")

@@ -69,13 +69,19 @@ def build_app(service: AskService, geo_dir: Path) -> gr.Blocks:
         def respond(message: str, history: list[dict], log_ids: list[int], request: gr.Request) -> Iterator:
             turns = [{"role": m["role"], "content": m["content"]} for m in history if isinstance(m["content"], str)]
             history = [*history, {"role": "user", "content": message}]
+            shown = ""
             try:
-                answer, log_id = service.ask(message, turns, None, request.client.host if request.client else "-",
-                                             "chat")
+                for item in service.stream(message, turns, None, request.client.host if request.client else "-",
+                                           "chat"):
+                    if isinstance(item, str):  # a language model's answer, sentence by sentence
+                        shown += item
+                        yield "", [*history, {"role": "assistant", "content": shown}], log_ids, gr.skip(), gr.skip()
+                    else:
+                        answer, log_id = item
             except (BadQuestion, RateLimited) as exc:
                 yield "", [*history, {"role": "assistant", "content": str(exc)}], log_ids, gr.skip(), gr.skip()
                 return
-            words = answer.answer.split(" ")
+            words = answer.answer.split(" ") if not shown else []
             for end in range(STREAM_STEP, len(words), STREAM_STEP):
                 partial = {"role": "assistant", "content": " ".join(words[:end])}
                 yield "", [*history, partial], log_ids, gr.skip(), gr.skip()

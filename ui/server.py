@@ -1,16 +1,19 @@
 """One server: FastAPI with the HTTP API, the widget, /healthz, and the Gradio chat mounted at /."""
 
+import itertools
+import json
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from bot.answer import MAX_QUESTION_CHARS, BadQuestion, Bot
+from bot.answer import BadQuestion, Bot, QuestionTooLong
 from bot.settings import Settings
 from ui.app import build_app
 from ui.service import AskService, QuestionLog, RateLimited, RateLimiter
@@ -53,19 +56,40 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=allowed, allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type"])
 
+    def refuse(exc: Exception) -> JSONResponse:
+        if isinstance(exc, RateLimited):
+            return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": "60"})
+        return JSONResponse({"detail": str(exc)}, status_code=413 if isinstance(exc, QuestionTooLong) else 400)
+
     @app.post("/api/ask")
     def ask(body: AskRequest, request: Request) -> JSONResponse:
-        if len(body.question) > MAX_QUESTION_CHARS:
-            return JSONResponse({"detail": f"The question is {len(body.question)} characters long; "
-                                           f"the limit is {MAX_QUESTION_CHARS}."}, status_code=413)
         try:
             answer, log_id = service.ask(body.question, [t.model_dump() for t in body.history], body.lang,
                                          client_key(request), "api")
-        except RateLimited as exc:
-            return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": "60"})
-        except BadQuestion as exc:
-            return JSONResponse({"detail": str(exc)}, status_code=400)
+        except (RateLimited, BadQuestion) as exc:
+            return refuse(exc)
         return JSONResponse({**answer.to_dict(), "id": log_id})
+
+    @app.post("/api/ask/stream", response_model=None)
+    def ask_stream(body: AskRequest, request: Request) -> StreamingResponse | JSONResponse:
+        """NDJSON: {"delta": text} for each piece of a language model's answer that passed the grounding check,
+        then {"answer": {...}}, whose text replaces the pieces."""
+        items = service.stream(body.question, [t.model_dump() for t in body.history], body.lang,
+                               client_key(request), "api")
+        try:
+            first = next(items)
+        except (RateLimited, BadQuestion) as exc:
+            return refuse(exc)
+
+        def lines() -> Iterator[str]:
+            for item in itertools.chain([first], items):
+                if isinstance(item, str):
+                    yield json.dumps({"delta": item}, ensure_ascii=False) + "\n"
+                else:
+                    answer, log_id = item
+                    yield json.dumps({"answer": {**answer.to_dict(), "id": log_id}}, ensure_ascii=False) + "\n"
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
 
     @app.post("/api/feedback")
     def feedback(body: Feedback) -> JSONResponse:
@@ -77,7 +101,8 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
     def healthz() -> dict:
         state = bot.retriever.state
         return {"status": "ok", "chunks": len(bot.retriever.chunks), "corpus_version": state.built_at,
-                "collection": state.collection, "backend": "grounded",
+                "collection": state.collection, "backend": bot.model.name if bot.model else "grounded",
+                "llm_fallbacks": dict(bot.model.fallbacks) if bot.model else {},
                 "chroma": "server" if settings.chroma_host else "embedded"}
 
     @app.get("/widget")

@@ -1,10 +1,12 @@
 """What the UI, the widget and the API share: one Bot, per-client rate limits, and the question log."""
 
+import itertools
 import json
 import sqlite3
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from pathlib import Path
 
 from bot.answer import Answer, Bot
@@ -75,11 +77,21 @@ class AskService:
         self.bot = bot
         self.log = log
         self.limiter = limiter
-        self._lock = threading.Lock()  # Chroma's embedded client and the embedder are shared by all requests
 
     def ask(self, question: str, history: list[dict] | None, lang: str | None, client: str,
             channel: str) -> tuple[Answer, int]:
+        *_, final = self.stream(question, history, lang, client, channel)
+        return final
+
+    def stream(self, question: str, history: list[dict] | None, lang: str | None, client: str,
+               channel: str) -> Iterator[str | tuple[Answer, int]]:
+        """Pieces of a language model's answer as they pass the grounding check, then the final answer and its
+        question-log id. BadQuestion and RateLimited are raised before anything is yielded."""
         self.limiter.check(client)
-        with self._lock:
-            answer = self.bot.answer(question, history=history, lang=lang)
-        return answer, self.log.record(answer, channel)
+        pieces = self.bot.stream(question, history=history, lang=lang)
+        first = next(pieces)  # validates the question before the caller starts a response
+        for item in itertools.chain([first], pieces):
+            if isinstance(item, Answer):
+                yield item, self.log.record(item, channel)
+            else:
+                yield item
