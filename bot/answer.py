@@ -14,7 +14,7 @@ from bot.compose import Citation, HubRef, compose_answer, compose_refusal, evide
 from bot.gazetteer import find_place
 from bot.hubs import HubSearch
 from bot.language import detect_language
-from bot.llm import ModelBackend
+from bot.llm import ModelBackend, chat_model
 from bot.retrieve import Hit, HybridRetriever
 from bot.scope import ScopeGuard
 from bot.settings import Settings
@@ -78,10 +78,11 @@ class Bot:
 
     @classmethod
     def from_settings(cls, settings: Settings, client: ClientAPI | None = None) -> "Bot":
+        chat = chat_model(settings)  # before indexing: a misconfigured model should not wait a minute to say so
         client = client or open_client(settings.data_dir, settings.chroma_host, settings.chroma_port)
         ensure_index(client, settings)
         retriever = HybridRetriever(client)
-        model = ModelBackend.from_settings(settings, corpus_texts(retriever)) if settings.llm != "none" else None
+        model = ModelBackend.from_settings(settings, chat, corpus_texts(retriever)) if chat else None
         bot = cls(retriever, ScopeGuard(retriever.embeddings, settings.corpus_dir / "geo", settings.relevance_floor),
                   model)
         bot.warm_up()

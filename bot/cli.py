@@ -4,16 +4,31 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # importing the bot loads chromadb and the embedder: only the commands that answer do
+    from bot.answer import Bot
 
 DEFAULT_EVALS = Path(__file__).resolve().parent.parent / "evals" / "questions.yaml"
 
 
 def _settings() -> Settings:
     return Settings()
+
+
+def _bot() -> "Bot":
+    """The bot for the settings; a misconfigured language model is a usage error, not a traceback."""
+    from bot.answer import Bot
+    from bot.llm import LLMConfigError
+
+    try:
+        return Bot.from_settings(_settings())
+    except LLMConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()
@@ -55,9 +70,9 @@ def index(rebuild: bool) -> None:
 @click.option("--lang", default=None, help="answer language (default: the question's)")
 def ask(question: str, as_json: bool, lang: str | None) -> None:
     """Answer one QUESTION from the corpus."""
-    from bot.answer import BadQuestion, Bot, render_markdown
+    from bot.answer import BadQuestion, render_markdown
 
-    bot = Bot.from_settings(_settings())
+    bot = _bot()
     try:
         answer = bot.answer(question, lang=lang)
     except BadQuestion as exc:
@@ -80,7 +95,7 @@ def serve(host: str, port: int) -> None:
 
     from ui.server import create_app
 
-    app = create_app(_settings())
+    app = create_app(_settings(), _bot())
     click.echo(f"investbot is ready: open http://{host}:{port}/ (widget: http://{host}:{port}/widget.js)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
@@ -96,10 +111,9 @@ def serve(host: str, port: int) -> None:
 def hubs(hub_type: str | None, province: str | None, sector: str | None, near: str | None, km: float, limit: int,
          as_json: bool) -> None:
     """Search the innovation hubs: filter by type, province, distance; rank by sector fit, then distance."""
-    from bot.answer import Bot
     from bot.hubs import HubQueryError
 
-    bot = Bot.from_settings(_settings())
+    bot = _bot()
     try:
         place = bot.hub_search.resolve(near) if near else None
         matches = bot.hub_search.search(sector=sector, hub_type=hub_type, province=province, near=place,
@@ -162,7 +176,6 @@ def check() -> None:
 def eval_(files: tuple[Path, ...], as_json: bool, out: Path | None, fail_under: float | None,
           retrieval_only: bool) -> None:
     """Run eval sets (default evals/questions.yaml) and report pass rate, hit rates, refusals, latency."""
-    from bot.answer import Bot
     from evals.cases import EvalFileError, load_cases
     from evals.report import table, write_reports
     from evals.runner import run_cases, run_retrieval
@@ -171,7 +184,7 @@ def eval_(files: tuple[Path, ...], as_json: bool, out: Path | None, fail_under: 
         cases = [case for path in (files or (DEFAULT_EVALS,)) for case in load_cases(path)]
     except EvalFileError as exc:
         raise click.ClickException(str(exc)) from exc
-    bot = Bot.from_settings(_settings())
+    bot = _bot()
     report = run_retrieval(bot, cases) if retrieval_only else run_cases(bot, cases)
     click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if as_json else table(report))
     if out:

@@ -51,50 +51,31 @@ def cited_numbers(answer: str) -> list[int]:
     return [int(n) for group in CITATION.findall(answer) for n in re.split(r"\s*[,;]\s*", group)]
 
 
-def _is_acronym(token: str) -> bool:
-    letters = [c for c in token if c.isalpha()]
-    return len(letters) >= 2 and all(c.isupper() for c in letters)
-
-
-def _is_camel(token: str) -> bool:
-    return any(a.islower() and b.isupper() for a, b in zip(token, token[1:], strict=False))
-
-
-def name_candidates(text: str) -> list[tuple[str, bool]]:
-    """Organisation-like names in the text, each with whether it opens a sentence (its first word may then be an
-    ordinary word written with a capital)."""
-    out: list[tuple[str, bool]] = []
-    for piece_start, piece in _pieces(text):
+def name_candidates(text: str) -> list[list[str]]:
+    """Organisation-like runs of words in the text: two or more capitalised words (with connectors such as
+    "di" or "of" between them), or a single acronym or CamelCase word."""
+    out: list[list[str]] = []
+    for piece in _BREAK.split(text):
         tokens = _TOKEN.findall(piece)
         run: list[str] = []
-        run_start = 0
         for i, token in enumerate([*tokens, ""]):
-            capital = token[:1].isupper()
-            if capital or (run and token.lower() in CONNECTORS and i + 1 < len(tokens)
-                           and tokens[i + 1][:1].isupper()):
-                if not run:
-                    run_start = i
+            if token[:1].isupper() or (run and token.lower() in CONNECTORS and i + 1 < len(tokens)
+                                       and tokens[i + 1][:1].isupper()):
                 run.append(token)
                 continue
             while run and fold(run[0]) in STOPWORDS:  # "Die", "Il", "The" before a name
                 run.pop(0)
-                run_start += 1
-            capitals = [t for t in run if t[:1].isupper()]
-            if len(capitals) >= 2 or (len(run) == 1 and (_is_acronym(run[0]) or _is_camel(run[0]))):
-                out.append((" ".join(run), piece_start and run_start == 0))
+            if sum(t[:1].isupper() for t in run) >= 2 or (len(run) == 1 and _is_special(run[0])):
+                out.append(run)
             run = []
     return out
 
 
-def _pieces(text: str) -> Iterable[tuple[bool, str]]:
-    """The text cut at punctuation; each piece says whether a sentence starts with it."""
-    position = 0
-    for match in [*_BREAK.finditer(text), None]:
-        end = match.start() if match else len(text)
-        before = text[:position].rstrip()
-        yield (not before or before[-1] in ".!?\n:"), text[position:end]
-        if match:
-            position = match.end()
+def _is_special(token: str) -> bool:
+    """An acronym (MADE, CNAO) or a CamelCase word (PoliHub): a name even on its own."""
+    letters = [c for c in token if c.isalpha()]
+    acronym = len(letters) >= 2 and all(c.isupper() for c in letters)
+    return acronym or any(a.islower() and b.isupper() for a, b in zip(token, token[1:], strict=False))
 
 
 class Failure(NamedTuple):
@@ -111,17 +92,36 @@ class Grounding:
     def __init__(self, corpus_texts: Iterable[str]) -> None:
         texts = list(corpus_texts)
         self._known = _words(" \n ".join(texts))
-        self._known_acronyms = {t for text in texts for t in _TOKEN.findall(text) if _is_acronym(t) or _is_camel(t)}
+        self._known_special = {t for text in texts for t in _TOKEN.findall(text) if _is_special(t)}
 
-    def _name_known(self, name: str, opens_sentence: bool) -> bool:
-        if len(name.split()) == 1:
-            return name in self._known_acronyms or name in GENERIC_ABBREVIATIONS or _words(name) in self._known
-        if _words(name) in self._known:
-            return True
-        first, rest = name.split(" ", 1)
-        # "Contact Kilometro Rosso": an ordinary first word (one the corpus uses in lower case) opens a sentence.
-        ordinary = fold(first) in STOPWORDS or f" {fold(first)} " in self._known
-        return opens_sentence and ordinary and self._name_known(rest, False)
+    def _known_name(self, tokens: list[str]) -> bool:
+        if len(tokens) == 1:
+            return tokens[0] in self._known_special or tokens[0] in GENERIC_ABBREVIATIONS
+        return _words(" ".join(tokens)) in self._known
+
+    def _run_known(self, run: list[str]) -> bool:
+        """A run passes when the names the corpus knows cover it, except for single ordinary words between them:
+        "Contact Kilometro Rosso", or a German noun after a name ("MADE Forschung"). Two unknown capitalised words
+        side by side ("Zorblax Labs") fail, and so does an unknown acronym."""
+        if len(run) == 1:
+            return self._known_name(run)
+        found_name = False
+        loose: list[str] = []  # capitalised words not inside a known name, since the last known one
+        i = 0
+        while i < len(run):
+            end = next((j for j in range(len(run), i, -1) if (j - i > 1 or _is_special(run[i]))
+                        and self._known_name(run[i:j])), None)
+            if end is None:
+                if _is_special(run[i]):
+                    return False
+                if run[i][:1].isupper():
+                    loose.append(run[i])
+                    if len(loose) > 1:
+                        return False
+                i += 1
+                continue
+            found_name, loose, i = True, [], end
+        return found_name
 
     def check(self, answer: str, evidence: list[str], *, require_citation: bool = True) -> Failure | None:
         """None when the answer is grounded; otherwise the first reason it is not, in a few words."""
@@ -146,9 +146,9 @@ class Grounding:
         for number in NUMBER.findall(body):
             if _number_key(number) not in backing_numbers:
                 return Failure("number", f"number {number} is not in the cited evidence")
-        for name, opens_sentence in name_candidates(body):
-            if not self._name_known(name, opens_sentence):
-                return Failure("organisation", f"unknown organisation {name!r}")
+        for run in name_candidates(body):
+            if not self._run_known(run):
+                return Failure("organisation", f"unknown organisation {' '.join(run)!r}")
         return None
 
 

@@ -63,6 +63,8 @@ def chat_model(settings: Settings) -> BaseChatModel | None:
     if not settings.llm_model:
         raise LLMConfigError(f"INVESTBOT_LLM={settings.llm} needs INVESTBOT_LLM_MODEL (the model name, or for "
                              "llamacpp the path of a GGUF file).")
+    if settings.llm == "llamacpp" and not Path(settings.llm_model).is_file():
+        raise LLMConfigError(f"INVESTBOT_LLM_MODEL={settings.llm_model} is not a GGUF file.")
     try:
         if settings.llm == "openai":
             from langchain_openai import ChatOpenAI
@@ -77,8 +79,6 @@ def chat_model(settings: Settings) -> BaseChatModel | None:
                               client_kwargs={"timeout": settings.llm_timeout})
         from langchain_community.chat_models import ChatLlamaCpp
 
-        if not Path(settings.llm_model).is_file():
-            raise LLMConfigError(f"INVESTBOT_LLM_MODEL={settings.llm_model} is not a GGUF file.")
         return ChatLlamaCpp(model_path=settings.llm_model, temperature=0, n_ctx=8192, max_tokens=600,
                             verbose=False)
     except ImportError as exc:
@@ -159,10 +159,7 @@ class ModelBackend:
         self.fallbacks: Counter[str] = Counter()
 
     @classmethod
-    def from_settings(cls, settings: Settings, corpus_texts: list[str]) -> "ModelBackend | None":
-        model = chat_model(settings)
-        if model is None:
-            return None
+    def from_settings(cls, settings: Settings, model: BaseChatModel, corpus_texts: list[str]) -> "ModelBackend":
         name = Path(settings.llm_model).name if settings.llm == "llamacpp" else settings.llm_model
         return cls(model, f"{settings.llm}:{name}", Grounding(corpus_texts), settings.llm_timeout)
 

@@ -28,12 +28,19 @@ def table(report: Report) -> str:
     return "\n".join(rows) + "\n\n" + summary_text(report)
 
 
+def backend(s: dict) -> str:
+    """Which backend answered; with a language model, how many of its answers the grounded one replaced."""
+    if s["backend"] == "grounded":
+        return "grounded"
+    return f"{s['backend']} (fallbacks to grounded: {s.get('llm_fallbacks', 0)})"
+
+
 def summary_text(report: Report) -> str:
     s = report.summary
     lines = [f"cases {s['cases']}" + (f", passed {s['passed']}" if "passed" in s else "")]
     lines += [f"{label}: {_fmt(s[key])}" for key, label in SUMMARY_LABELS if key in s]
     if "latency_ms_p50" in s:
-        lines.append(f"Latency p50 {s['latency_ms_p50']} ms, p95 {s['latency_ms_p95']} ms; backend {s['backend']}")
+        lines.append(f"Latency p50 {s['latency_ms_p50']} ms, p95 {s['latency_ms_p95']} ms; backend {backend(s)}")
         lines.append(f"Invented source ids: {len(s['invented_sources'])}")
     for name in ("by_category", "by_language"):
         if name in s:
@@ -48,7 +55,7 @@ def markdown(report: Report) -> str:
     out += [f"| {label} | {_fmt(s[key])} |" for key, label in SUMMARY_LABELS if key in s]
     if "latency_ms_p50" in s:
         out += [f"| Latency p50 / p95 | {s['latency_ms_p50']} / {s['latency_ms_p95']} ms |",
-                f"| Backend | {s['backend']} |", f"| Invented source ids | {len(s['invented_sources'])} |"]
+                f"| Backend | {backend(s)} |", f"| Invented source ids | {len(s['invented_sources'])} |"]
     out += ["", "## By category", "", "| category | passed | cases |", "|---|---|---|"]
     out += [f"| {k} | {v['passed']} | {v['n']} |" for k, v in s["by_category"].items()]
     failing = [r for r in report.results if not r.passed]
@@ -77,7 +84,7 @@ def html_page(report: Report) -> str:
                     for key, label in SUMMARY_LABELS if key in s)
     if "latency_ms_p50" in s:
         cards += (f'<div class="card">Latency p50 / p95<b>{s["latency_ms_p50"]} / {s["latency_ms_p95"]} ms</b></div>'
-                  f'<div class="card">Backend<b>{esc(s["backend"])}</b></div>'
+                  f'<div class="card">Backend<b>{esc(backend(s))}</b></div>'
                   f'<div class="card">Invented source ids<b>{len(s["invented_sources"])}</b></div>')
     bars = "".join(
         f'<div class="bar"><span class="l">{esc(k)}</span><div class="t"><div class="f" '

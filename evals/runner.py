@@ -74,7 +74,8 @@ def run_cases(bot: Bot, cases: list[EvalCase]) -> Report:
         "latency_ms_p50": round(percentile(latencies, 50), 1),
         "latency_ms_p95": round(percentile(latencies, 95), 1),
         "invented_sources": sorted(set(invented)),
-        "backend": answers[0][1].backend if answers else "",
+        "backend": bot.model.name if bot.model else "grounded",
+        "llm_fallbacks": sum(a.backend.startswith("grounded (llm fallback") for _, a in answers),
         "by_category": _breakdown(results, "category"),
         "by_language": _breakdown(results, "language"),
     }
