@@ -1,5 +1,6 @@
-"""Servers the tests start on loopback ports, in a thread of the test process."""
+"""Servers the tests start on loopback ports, in a thread of the test process, and the browser that visits them."""
 
+import shutil
 import socket
 import threading
 import time
@@ -31,3 +32,13 @@ class Served:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def chromium(playwright):  # noqa: ANN001, ANN201 - playwright's types are imported only by browser tests
+    """Debian's chromium, kept off the network (playwright cannot download its own browser here)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"])

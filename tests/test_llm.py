@@ -20,7 +20,7 @@ from evals.cases import EvalCase
 from evals.report import write_reports
 from evals.runner import run_cases
 from tests.fake_llm import FakeLLM, evidence, faithful
-from tests.loopback import Served, free_port
+from tests.loopback import CHROMIUM, Served, chromium, free_port
 from ui.server import create_app
 
 QUESTION = "Which universities are behind the MADE competence center?"
@@ -210,3 +210,28 @@ def test_the_eval_report_states_the_backend_and_its_fallbacks(model_bot: Bot, fa
     assert report.summary["backend"] == "openai:fake-model" and report.summary["llm_fallbacks"] == 1
     written = write_reports(report, tmp_path)
     assert any("openai:fake-model (fallbacks to grounded: 1)" in p.read_text() for p in written)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_the_widget_shows_the_model_answer_as_it_streams(model_bot: Bot, settings: Settings, fake: FakeLLM,
+                                                        tmp_path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    config = settings.model_copy(update={"rate_limit": 1000, "data_dir": tmp_path})
+    with Served(create_app(config, model_bot), free_port()) as served, sync_playwright() as p:
+        browser = chromium(p)
+        page = browser.new_page()
+        page.goto(f"{served.url}/widget", wait_until="load")
+        # every text the answer bubble shows, in order
+        page.evaluate("""() => { window.seen = []; new MutationObserver(() => {
+            const bots = document.querySelectorAll('.msg.bot');
+            if (bots.length) window.seen.push(bots[bots.length - 1].firstChild.textContent);
+        }).observe(document.getElementById('log'), {childList: true, subtree: true, characterData: true}); }""")
+        page.locator("#q").fill(QUESTION)
+        page.locator("#send").click()
+        page.locator(".msg.bot .sources a").first.wait_for(timeout=30_000)
+        seen = page.evaluate("window.seen")
+        final = fake.script(fake.requests[-1]["messages"]).strip()
+        browser.close()
+    assert seen[-1] == final
+    assert any(text and text != "…" and final.startswith(text) and text != final for text in seen)  # a partial

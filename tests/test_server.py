@@ -1,6 +1,5 @@
 """The real server on loopback ports, driven by httpx, gradio_client and a real browser (Debian chromium)."""
 
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -11,7 +10,7 @@ import pytest
 
 from bot.answer import Bot
 from bot.settings import Settings
-from tests.loopback import Served, free_port
+from tests.loopback import CHROMIUM, Served, chromium, free_port
 from ui.server import create_app
 
 EMBEDDER_PORT = free_port()  # the port of the test page that is allowed to embed the widget
@@ -99,9 +98,6 @@ def test_chat_streams_a_cited_answer_through_gradio_client(server: Served) -> No
     assert "Pavia" in text and "[1]" in text and "<details>" in text
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 class Page(SimpleHTTPRequestHandler):
     html = ""
 
@@ -127,9 +123,7 @@ def test_widget_embedded_on_an_allowed_site_answers_with_citations(server: Serve
     threading.Thread(target=site.serve_forever, daemon=True).start()
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--disable-quic"])
+            browser = chromium(p)
             page = browser.new_page()
             page.goto(ALLOWED, wait_until="load")
             page.click("#investbot-bubble")
@@ -155,8 +149,7 @@ def test_widget_is_not_shown_on_a_site_that_is_not_allowed(server: Served) -> No
     threading.Thread(target=site.serve_forever, daemon=True).start()
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                                                        "--disable-background-networking"])
+            browser = chromium(p)
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
             page.click("#investbot-bubble")
