@@ -10,8 +10,9 @@ from functools import partial
 
 from chromadb.api import ClientAPI
 
+from bot.advisor import Advisor
 from bot.compose import Citation, HubRef, compose_answer, compose_refusal, evidence_citations, evidence_text
-from bot.gazetteer import find_place
+from bot.gazetteer import Place, find_place
 from bot.hubs import HubSearch
 from bot.language import detect_language
 from bot.llm import ModelBackend, chat_model
@@ -30,9 +31,11 @@ NEAR_KM = 25  # "near <town>": hubs within this great-circle distance
 CONTACT_SOURCE = "fact:where-to-locate-3"
 # Words that open a follow-up ("and in Bergamo?", "e a Brescia?", "und in Como?", "et à Pavie ?", "y en…").
 _FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|also|e|ed|anche|und|et|y|también|那|还有)\b", re.IGNORECASE)
-# Questions that ask where to go or whom to meet get the hub table.
-_WHERE = re.compile(r"\b(?:where|hub|hubs|incubat|accelerat|research cent|park|locat|set up|dove|dónde|wo\b|où|"
-                    r"centri|zentr|centre|centro)|哪里|在哪", re.IGNORECASE)
+# Questions that ask where to set up get the advisor's sections (S3 area, cluster, talent, site scouting)…
+_LOCATE = re.compile(r"\b(?:where|locat|set up|settle|relocat|dove|insedi|dónde|ubica|instala|wo\b|ansiedel|"
+                     r"niederlass|standort|où|implant|s'install)|哪里|在哪|选址", re.IGNORECASE)
+# …and those and questions about centres get the hub table.
+_HUBS = re.compile(r"\b(?:hub|hubs|incubat|accelerat|research cent|park|centri|zentr|centre|centro)", re.IGNORECASE)
 
 
 class BadQuestion(ValueError):
@@ -73,6 +76,7 @@ class Bot:
         self.model = model
         self._lock = threading.Lock()
         self.hub_search = HubSearch(retriever, guard.geo_dir)
+        self.advisor = Advisor(retriever, self.hub_search, guard.geo_dir)
         contact = next((d for d in retriever.chunks if d.metadata.get("source_id") == CONTACT_SOURCE), None)
         self._contact = Hit(contact, 0.0, None) if contact else None
 
@@ -88,13 +92,12 @@ class Bot:
         bot.warm_up()
         return bot
 
-    def advise_hubs(self, question: str, query: str,
-                    query_vector: list[float]) -> tuple[list[tuple[Hit, HubRef]], bool]:
+    def advise_hubs(self, place: Place | None, query: str, query_vector: list[float],
+                    area: str | None = None) -> tuple[list[tuple[Hit, HubRef]], bool]:
         """Hubs for a where-to-go question: in the place it names (a province or area, or near a town), ranked
-        by how well they fit the question's sector; where the place has none, the nearest ones that fit.
-        A place in the question itself wins over one from an earlier turn ("and in Bergamo?")."""
-        place = find_place(question, self.guard.geo_dir) or find_place(query, self.guard.geo_dir)
-        search = partial(self.hub_search.search, sector_vector=query_vector)
+        by how well they fit the question's sector (those in its S3 area first); where the place has none, the
+        nearest ones that fit."""
+        search = partial(self.hub_search.search, sector_vector=query_vector, area=area)
         if place is None:
             matches = search(sector=query, limit=HUBS_SHOWN)
         elif place.kind == "municipality":
@@ -165,12 +168,21 @@ class Bot:
             verdict = self.guard.after_retrieval(found.query_vector, found.best_similarity)
         t1 = time.perf_counter()
         if verdict.in_scope:
-            hubs, no_hub_here = (self.advise_hubs(question, query, found.query_vector) if _WHERE.search(query)
-                                 else ([], False))
+            hubs, no_hub_here, advice = [], False, None
+            locating = bool(_LOCATE.search(query))
+            if locating or _HUBS.search(query):
+                # a place in the question itself wins over one from an earlier turn ("and in Bergamo?")
+                place = find_place(question, self.guard.geo_dir) or find_place(query, self.guard.geo_dir)
+                area = self.advisor.best_area(found.query_vector) if locating else None
+                sector = self.advisor.sector_vector(found.query_vector, area)
+                hubs, no_hub_here = self.advise_hubs(place, query, sector, area)
+                advice = self.advisor.advise(sector, place, area) if locating else None
             composed = compose_answer(query, found.query_vector, language, found.hits, self.retriever.sentences,
                                       self.retriever.by_source, self.retriever.idf, self.retriever.default_idf,
-                                      hubs, no_hub_here)
+                                      hubs, no_hub_here, advice)
             evidence = found.hits[:EVIDENCE_CHUNKS] + [hit for hit, _ in hubs]
+            if advice:
+                evidence += [hit for hit, _ in advice.quoted()]
         else:
             log.info("declined (%s)", verdict.reason)
             composed = compose_refusal(language, verdict.reason, self._contact)

@@ -6,6 +6,7 @@ numbers are never computed or reworded, because whole sentences are quoted.
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from langchain_core.documents import Document
@@ -16,6 +17,9 @@ from bot.retrieve import Hit
 from index.lexical import tokenize
 from index.sentences import split_sentences
 
+if TYPE_CHECKING:  # the advisor builds on the hub search, which builds on this module's HubRef
+    from bot.advisor import Advice
+
 MAX_STATEMENTS = 5
 # Sentence scoring: meaning first (cosine), then shared rare words, the chunk's rank and the quote language.
 LEXICAL_WEIGHT = 0.004
@@ -25,7 +29,10 @@ SCORE_WINDOW = 0.06  # sentences scoring this far below the best one are not wor
 DUPLICATE = 0.95  # cosine above which two sentences say the same thing
 SIBLING_RANKS = 4  # the records found by the first hits lend all their chunks to the sentence choice
 PROSE_KINDS = {"page", "pdf"}
+ORGANISATION_KINDS = {"cluster", "competence_centre", "university", "its", "hub"}
 _LABEL = re.compile(r"^[A-Z][\w /&()-]{1,40}:\s")
+ADVISOR_STATEMENTS = 2  # quoted statements that open an advisor answer, before its sections
+HUB_SECTORS_SHOWN = 3
 SNIPPET_JOIN = " … "  # between two sentences quoted from the same chunk
 HUB_TYPE_LABEL = {"research_centre": "research centre", "innovation_hub": "innovation hub",
                   "science_park": "science park", "competence_centre": "competence centre",
@@ -53,6 +60,7 @@ class HubRef:
     lon: float
     coord_precision: str
     website: str | None
+    sectors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -145,37 +153,63 @@ def pick_statements(query: str, query_vector: list[float], hits: list[Hit], sent
 
 
 def statement(hit: Hit, sentence: str) -> str:
-    """A record's labelled line ("Website: ...") is shown with the record's title, so it is clear whose it is."""
-    if hit.doc.metadata.get("kind") not in PROSE_KINDS and _LABEL.match(sentence):
-        return f"{hit.doc.metadata.get('title', '')} — {sentence}"
+    """A record's labelled line ("Website: ...") is shown with the record's title, so it is clear whose it is; so
+    is a sentence about an organisation that does not name it ("Leads the MADE competence centre…")."""
+    kind = hit.doc.metadata.get("kind")
+    title = hit.doc.metadata.get("title", "")
+    if kind not in PROSE_KINDS and (_LABEL.match(sentence) or (kind in ORGANISATION_KINDS
+                                                               and title.split(" (")[0] not in sentence)):
+        return f"{title} — {sentence}"
     return sentence
 
 
 def compose_answer(query: str, query_vector: list[float], lang: str, hits: list[Hit], sentence_index: SentenceIndex,
                    by_source: dict[str, list[Document]], idf: dict[str, float], default_idf: float,
-                   hubs: list[tuple[Hit, HubRef]], no_hub_here: bool = False) -> Composition:
-    """Quoted statements, then the hubs found by the hub search (if any), every line cited."""
+                   hubs: list[tuple[Hit, HubRef]], no_hub_here: bool = False,
+                   advice: "Advice | None" = None) -> Composition:
+    """Quoted statements; for a where-to-locate question, the advisor's sections around the hubs found by the hub
+    search (S3 area and cluster, hubs, talent, site scouting); every line cited."""
     words = phrases(lang)
     quote_language = "it" if lang == "it" else "en"
     citations = Citations()
     statements = []
     picked = pick_statements(query, query_vector, hits, sentence_index, by_source, idf, default_idf, quote_language)
+    if advice:  # the sections say it better; the opening keeps the few statements they do not repeat
+        in_sections = advice.sentences()
+        picked = [(hit, s) for hit, s in picked if s not in in_sections][:ADVISOR_STATEMENTS]
     for hit, sentence in picked:
         n = citations.cite(hit, sentence)
         note = f" {words['uncertain']}" if hit.doc.metadata.get("uncertain") else ""
         statements.append(f"{statement(hit, sentence)} [{n}]{note}")
     lines = [words["lead"], "", statements[0], ""] if statements else [words["lead"], ""]
     lines += [f"- {s}" for s in statements[1:]]
+
+    def section(title: str, quoted: list[tuple[Hit, str]]) -> None:
+        if quoted:
+            lines.extend(["", f"**{title}**", ""])
+            lines.extend(f"- {statement(hit, sentence)} [{citations.cite(hit, sentence)}]" for hit, sentence in quoted)
+
+    if advice:
+        section(words["s3_area"], advice.area)
+        section(words["clusters"], advice.clusters)
     if no_hub_here:
         lines += ["", words["no_hubs"]]
     if hubs:
-        lines += ["", f"**{words['hubs']}**", "", f"| {words['hub_cols']} |", "|---|---|---|---|"]
+        lines += ["", f"**{words['hubs']}**", "", f"| {words['hub_cols']} |", "|---|---|---|---|---|"]
     for hit, hub in hubs:
-        opening = split_sentences(hit.doc.page_content)[:1]
-        n = citations.cite(hit, opening[0]) if opening else 0
+        sentences = split_sentences(hit.doc.page_content)
+        n = citations.cite(hit, sentences[0]) if sentences else 0
+        for sentence in sentences:  # the Focus column quotes this line: the snippet shows where it comes from
+            if sentence.startswith("Sectors:"):
+                citations.cite(hit, sentence)
         where = words["approx"] if hub.coord_precision == "city" else words["exact"]
         label = HUB_TYPE_LABEL.get(hub.type, hub.type)
-        lines.append(f"| {hub.name} [{n}] | {label} | {hub.city} ({hub.province}) | {where} |")
+        name = f"[{hub.name}]({hub.website})" if hub.website else hub.name
+        focus = ", ".join(hub.sectors[:HUB_SECTORS_SHOWN])
+        lines.append(f"| {name} [{n}] | {label} | {hub.city} ({hub.province}) | {focus} | {where} |")
+    if advice:
+        section(words["talent"], advice.talent)
+        section(words["scouting"], advice.scouting)
     return Composition("\n".join(lines).strip(), citations.items, [hub for _, hub in hubs])
 
 

@@ -43,7 +43,7 @@ class HubSearch:
     def __init__(self, retriever: HybridRetriever, geo_dir: Path) -> None:
         self.retriever = retriever
         self.geo_dir = geo_dir
-        self.records = retriever.hub_records
+        self.records = retriever.records_of("hub")
         first = {d.metadata["source_id"]: d for d in reversed(retriever.chunks) if d.metadata.get("kind") == "hub"}
         self.ids = [sid for sid in self.records if sid in first]
         self.vectors = retriever.chunk_vectors([first[sid].id for sid in self.ids])
@@ -51,6 +51,7 @@ class HubSearch:
         # lifts every health-tagged hub, whatever words its own description uses.
         areas = {tag: f"s3:{sid}#0" for tag, sid in S3_TAGS.items() if f"s3:{sid}#0" in retriever.chunk_ids}
         tags = list(areas)
+        self.area_sources = [f"s3:{S3_TAGS[t]}" for t in tags]
         self.area_vectors = retriever.chunk_vectors([areas[t] for t in tags])
         self.hub_areas = [[tags.index(t) for t in self.records[sid].get("s3_areas", []) if t in areas]
                           for sid in self.ids]
@@ -63,8 +64,9 @@ class HubSearch:
 
     def search(self, sector: str | None = None, hub_type: str | None = None, province: str | None = None,
                near: Place | None = None, km: float | None = None, limit: int = 8,
-               sector_vector: list[float] | None = None) -> list[HubMatch]:
-        """`sector_vector`, when the caller has already embedded the sector text, saves embedding it again."""
+               sector_vector: list[float] | None = None, area: str | None = None) -> list[HubMatch]:
+        """`sector_vector`, when the caller has already embedded the sector text, saves embedding it again.
+        `area` (an S3 area's source id) puts the hubs tagged with it first, each group ranked by sector fit."""
         if province and province.upper() not in PROVINCES:
             raise HubQueryError(f"Unknown province '{province}'. Valid codes: {', '.join(sorted(PROVINCES))}.")
         if hub_type and hub_type not in HUB_TYPES:
@@ -84,9 +86,15 @@ class HubSearch:
         if sector and matches:  # the sector window is relative to the best hub that passes the other filters
             best = max(m.relevance or 0.0 for m in matches)
             matches = [m for m in matches if (m.relevance or 0.0) >= best - SECTOR_WINDOW]
-        matches.sort(key=lambda m: (-(m.relevance or 0.0), m.distance_km or 0.0, m.hub.name))
+        tag = next((t for t, sid in S3_TAGS.items() if f"s3:{sid}" == area), None)
+        matches.sort(key=lambda m: (tag not in self.records[m.hub.id].get("s3_areas", []), -(m.relevance or 0.0),
+                                    m.distance_km or 0.0, m.hub.name))
         return matches[:limit]
 
+
+    def hub_area_sources(self, position: int) -> list[str]:
+        """The S3 areas (source ids) of the hub at this position of `ids`."""
+        return [self.area_sources[i] for i in self.hub_areas[position]]
 
     def relevance(self, sector_vector: list[float]) -> np.ndarray:
         query = np.asarray(sector_vector, dtype=np.float32)
@@ -98,4 +106,4 @@ class HubSearch:
 
 def hub_ref(record: dict) -> HubRef:
     return HubRef(record["id"], record["name"], record["type"], record["city"], record["province"], record["lat"],
-                  record["lon"], record["coord_precision"], record.get("website"))
+                  record["lon"], record["coord_precision"], record.get("website"), list(record.get("sectors") or []))

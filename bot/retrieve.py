@@ -53,9 +53,13 @@ class HybridRetriever:
         self.default_idf = math.log(1 + n)
 
     @cached_property
-    def hub_records(self) -> dict[str, dict]:
-        return {d.metadata["source_id"]: json.loads(d.metadata["record"]) for d in self.chunks
-                if d.metadata.get("kind") == "hub" and "record" in d.metadata}
+    def records(self) -> dict[str, dict]:
+        """The structured records (hubs, clusters, universities…) by source id, from their chunks' metadata."""
+        return {d.metadata["source_id"]: json.loads(d.metadata["record"])
+                for d in self.chunks if "record" in d.metadata}
+
+    def records_of(self, kind: str) -> dict[str, dict]:
+        return {sid: r for sid, r in self.records.items() if r.get("kind") == kind}
 
     def chunk_vectors(self, ids: list[str]) -> np.ndarray:
         """The stored embeddings of these chunks, in this order."""

@@ -25,7 +25,7 @@ from index.store import COLLECTION_PREFIX, IndexState, read_state, sentence_coll
 
 log = logging.getLogger(__name__)
 # Bump when chunking or sentence splitting changes, so the next `investbot index` rebuilds everything.
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 SPLITTER = RecursiveCharacterTextSplitter(chunk_size=700, chunk_overlap=100, separators=["\n\n", "\n", ". ", " "])
 
 

@@ -92,9 +92,9 @@ def load_records(path: Path, rel: str) -> list[Document]:
     for record in records:
         meta = _metadata(record, record.kind, rel)
         meta["uncertain"] = record.uncertain
-        if record.kind == "hub":
-            # The whole hub record travels with its chunk, so the map works from the index alone.
-            meta["record"] = json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
+        # The whole record travels with its chunk, so the map and the advisor (a cluster's website and S3 area,
+        # a university's city) work from the index alone.
+        meta["record"] = json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
         docs.append(Document(page_content=record.text, metadata=meta))
     return docs
 
