@@ -91,12 +91,13 @@ class Advisor:
         carried = any(area in self.hub_search.hub_area_sources(int(i)) for i in fitting)
         return area if carried else None
 
-    def labelled(self, source_id: str, label: str) -> tuple[Hit, str] | None:
-        """The record's sentence that starts with a label ("Website:")."""
+    def labelled(self, source_id: str, label: str) -> tuple[Hit, str, np.ndarray] | None:
+        """The record's sentence that starts with a label ("Website:"), with its vector."""
         for doc in self.retriever.by_source.get(source_id, []):
-            for text in self.retriever.sentences.get(doc.id or "", ([], None))[0]:
+            texts, vectors = self.retriever.sentences.get(doc.id or "", ([], None))
+            for text, vector in zip(texts, vectors if texts else [], strict=True):
                 if text.startswith(label):
-                    return Hit(doc, 0.0, None), text
+                    return Hit(doc, 0.0, None), text, vector
         return None
 
     def sector_vector(self, query_vector: list[float], area: str | None) -> list[float]:
@@ -121,21 +122,45 @@ class Advisor:
                 for line in (self.labelled(hit.source_id, "Focus:") or (hit, sentence),
                              self.labelled(hit.source_id, WEBSITE)):
                     if line:
-                        advice.clusters.append(line)
-        for kind in ("university", "its"):
-            scored = []
-            for sid in self.retriever.records_of(kind):
-                best = self.best_sentence(sid, query)
-                if best:
-                    nearby = place is not None and self._provinces.get(sid) == place.province
-                    scored.append((best[2] + (NEARBY_BONUS if nearby else 0.0), best[0], best[1]))
-            advice.talent += [(hit, sentence) for _, hit, sentence in sorted(scored, key=lambda s: -s[0])
-                              [:TALENT_PER_KIND]]
+                        advice.clusters.append(line[:2])
+        advice.talent = self.talent(query, place, area)
         for sid in SCOUTING_SOURCES:
             opening = self.first_sentence(sid)
             if opening:
                 advice.scouting.append(opening)
         return advice
+
+    @cached_property
+    def _talent_vectors(self) -> dict[str, np.ndarray]:
+        """Each university's first chunk vector: what the record as a whole is about."""
+        first = {sid: self.retriever.by_source[sid][0].id for sid in self.retriever.records_of("university")
+                 if self.retriever.by_source.get(sid)}
+        vectors = self.retriever.chunk_vectors(list(first.values()))
+        return dict(zip(first, vectors, strict=True))
+
+    def talent(self, query: np.ndarray, place: Place | None, area: str | None) -> list[tuple[Hit, str]]:
+        """Universities and ITS academies for the sector (those in the investor's province first among equals):
+        a university by what its record says, an academy by its field. When the sector is unclear, only the
+        universities in the province named; when neither is clear, none."""
+        if area is None and place is None:
+            return []
+        out: list[tuple[Hit, str]] = []
+        scored = []
+        for sid in self.retriever.records_of("university"):
+            nearby = place is not None and self._provinces.get(sid) == place.province
+            line = self.first_sentence(sid)
+            if line and (area is not None or nearby):
+                scored.append((float(self._talent_vectors[sid] @ query) + (NEARBY_BONUS if nearby else 0.0), line))
+        out += [line for _, line in sorted(scored, key=lambda s: -s[0])[:TALENT_PER_KIND]]
+        if area is None:
+            return out  # an academy is chosen for its field, and the field needs a sector to fit
+        scored = []
+        for sid in self.retriever.records_of("its"):
+            field_line = self.labelled(sid, "Field:")
+            if field_line:  # the sources do not state every academy's field
+                nearby = place is not None and self._provinces.get(sid) == place.province
+                scored.append((float(field_line[2] @ query) + (NEARBY_BONUS if nearby else 0.0), field_line[:2]))
+        return out + [line for _, line in sorted(scored, key=lambda s: -s[0])[:TALENT_PER_KIND]]
 
     def first_sentence(self, source_id: str) -> tuple[Hit, str] | None:
         docs = self.retriever.by_source.get(source_id, [])

@@ -31,11 +31,13 @@ NEAR_KM = 25  # "near <town>": hubs within this great-circle distance
 CONTACT_SOURCE = "fact:where-to-locate-3"
 # Words that open a follow-up ("and in Bergamo?", "e a Brescia?", "und in Como?", "et à Pavie ?", "y en…").
 _FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|also|e|ed|anche|und|et|y|también|那|还有)\b", re.IGNORECASE)
-# Questions that ask where to set up get the advisor's sections (S3 area, cluster, talent, site scouting)…
-_LOCATE = re.compile(r"\b(?:where|locat|set up|settle|relocat|dove|insedi|dónde|ubica|instala|wo\b|ansiedel|"
-                     r"niederlass|standort|où|implant|s'install)|哪里|在哪|选址", re.IGNORECASE)
-# …and those and questions about centres get the hub table.
-_HUBS = re.compile(r"\b(?:hub|hubs|incubat|accelerat|research cent|park|centri|zentr|centre|centro)", re.IGNORECASE)
+# Questions about where to set up a business get the advisor's sections (S3 area, cluster, talent, scouting)…
+_SETTLE = re.compile(r"\b(?:locate\b|locating|relocat|set up|setting up|settle|establish|install|open (?:an? |our )"
+                     r"(?:office|plant|site|lab)|insedi|stabilir|ansiedel|niederlass|standort|implant|instal|"
+                     r"ubicar|establec)|选址|设立|落户", re.IGNORECASE)
+# …and those, and questions about where things are or about centres, get the hub table.
+_HUBS = re.compile(r"\b(?:where|hub|hubs|incubat|accelerat|research cent|park|locat|dove|dónde|wo\b|où|"
+                   r"centri|zentr|centre|centro)|哪里|在哪", re.IGNORECASE)
 
 
 class BadQuestion(ValueError):
@@ -169,7 +171,7 @@ class Bot:
         t1 = time.perf_counter()
         if verdict.in_scope:
             hubs, no_hub_here, advice = [], False, None
-            locating = bool(_LOCATE.search(query))
+            locating = bool(_SETTLE.search(query))
             if locating or _HUBS.search(query):
                 # a place in the question itself wins over one from an earlier turn ("and in Bergamo?")
                 place = find_place(question, self.guard.geo_dir) or find_place(query, self.guard.geo_dir)

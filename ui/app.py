@@ -43,7 +43,7 @@ def render(answer: Answer) -> str:
 
 
 def hub_rows(answer: Answer) -> list[list[str]]:
-    return [[h.name, h.type.replace("_", " "), f"{h.city} ({h.province})",
+    return [[h.name, h.type.replace("_", " "), f"{h.city} ({h.province})", ", ".join(h.sectors[:3]),
              "approximate (city)" if h.coord_precision == "city" else "address", h.website or ""]
             for h in answer.hubs]
 
@@ -63,7 +63,7 @@ def build_app(service: AskService, geo_dir: Path) -> gr.Blocks:
             with gr.Column(scale=2):
                 hubs_title = gr.Markdown(f"### {LABELS['en']['hubs']}")
                 plot = gr.Plot(hub_map([], geo_dir), show_label=False)
-                table = gr.Dataframe(headers=["Name", "Type", "City", "Location", "Website"], value=[],
+                table = gr.Dataframe(headers=["Name", "Type", "City", "Focus", "Location", "Website"], value=[],
                                      interactive=False, wrap=True)
 
         def respond(message: str, history: list[dict], log_ids: list[int], request: gr.Request) -> Iterator:
