@@ -5,7 +5,7 @@ langchain clients that talk to it are the real ones."""
 import asyncio
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -33,6 +33,7 @@ class FakeLLM:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.script: Script = faithful
+        self.pause = 0.0  # seconds between streamed pieces, for a test that must see the answer grow
         self.app = FastAPI()
         self.app.post("/v1/chat/completions", response_model=None)(self._openai)
         self.app.post("/api/chat", response_model=None)(self._ollama)
@@ -56,8 +57,9 @@ class FakeLLM:
                                  "choices": [{"index": 0, "finish_reason": "stop",
                                               "message": {"role": "assistant", "content": reply}}]})
 
-        def events() -> Iterator[str]:
+        async def events() -> AsyncIterator[str]:
             for piece in _pieces(reply):
+                await asyncio.sleep(self.pause)
                 chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
                          "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
                 yield f"data: {json.dumps(chunk)}\n\n"

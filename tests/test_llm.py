@@ -38,6 +38,7 @@ def fake() -> Iterator[FakeLLM]:
 def model_bot(bot: Bot, settings: Settings, fake: FakeLLM) -> Iterator[Bot]:
     """The session's index and retriever, answering through ChatOpenAI pointed at the fake server."""
     fake.script = faithful
+    fake.pause = 0.0
     fake.requests.clear()
     config = settings.model_copy(update={"llm": "openai", "llm_model": "fake-model", "llm_timeout": 2.0,
                                          "llm_base_url": f"{fake.url}/v1"})
@@ -218,6 +219,7 @@ def test_the_widget_shows_the_model_answer_as_it_streams(model_bot: Bot, setting
     from playwright.sync_api import sync_playwright
 
     config = settings.model_copy(update={"rate_limit": 1000, "data_dir": tmp_path})
+    fake.pause = 0.1
     with Served(create_app(config, model_bot), free_port()) as served, sync_playwright() as p:
         browser = chromium(p)
         page = browser.new_page()
