@@ -37,6 +37,10 @@ class Advice:
     def sentences(self) -> set[str]:
         return {s for _, s in self.quoted()}
 
+    @property
+    def sector_specific(self) -> bool:
+        return bool(self.area or self.clusters or self.talent)
+
 
 class Advisor:
     def __init__(self, retriever: HybridRetriever, hub_search: HubSearch, geo_dir: Path) -> None:
@@ -124,11 +128,12 @@ class Advisor:
                     if line:
                         advice.clusters.append(line[:2])
         advice.talent = self.talent(query, place, area)
-        for sid in SCOUTING_SOURCES:
-            opening = self.first_sentence(sid)
-            if opening:
-                advice.scouting.append(opening)
+        advice.scouting = self.scouting()
         return advice
+
+    def scouting(self) -> list[tuple[Hit, str]]:
+        """The agency's offer (scouting, sites, staff) and its address for investors."""
+        return [line for line in map(self.first_sentence, SCOUTING_SOURCES) if line]
 
     @cached_property
     def _talent_vectors(self) -> dict[str, np.ndarray]:

@@ -10,7 +10,7 @@ from functools import partial
 
 from chromadb.api import ClientAPI
 
-from bot.advisor import Advisor
+from bot.advisor import Advice, Advisor
 from bot.compose import Citation, HubRef, compose_answer, compose_refusal, evidence_citations, evidence_text
 from bot.gazetteer import Place, find_place
 from bot.hubs import HubSearch
@@ -35,7 +35,10 @@ _FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|also|e|ed|anche|und|et
 _SETTLE = re.compile(r"\b(?:locate\b|locating|relocat|set up|setting up|settle|establish|install|open (?:an? |our )"
                      r"(?:office|plant|site|lab)|insedi|stabilir|ansiedel|niederlass|standort|implant|instal|"
                      r"ubicar|establec)|选址|设立|落户", re.IGNORECASE)
-# …and those, and questions about where things are or about centres, get the hub table.
+# Questions about reaching the agency get its offer and address, whatever else retrieval brings.
+_CONTACT = re.compile(r"\b(?:contact|contatt|kontakt|e-?mail|reach you|erreichen|joindre)|联系|联络",
+                      re.IGNORECASE)
+# …and questions about setting up, about where things are or about centres get the hub table.
 _HUBS = re.compile(r"\b(?:where|hub|hubs|incubat|accelerat|research cent|park|locat|dove|dónde|wo\b|où|"
                    r"centri|zentr|centre|centro)|哪里|在哪", re.IGNORECASE)
 
@@ -99,7 +102,7 @@ class Bot:
         """Hubs for a where-to-go question: in the place it names (a province or area, or near a town), ranked
         by how well they fit the question's sector (those in its S3 area first); where the place has none, the
         nearest ones that fit."""
-        search = partial(self.hub_search.search, sector_vector=query_vector, area=area)
+        search = partial(self.hub_search.search, sector_vector=query_vector, prefer_area=area)
         if place is None:
             matches = search(sector=query, limit=HUBS_SHOWN)
         elif place.kind == "municipality":
@@ -179,6 +182,8 @@ class Bot:
                 sector = self.advisor.sector_vector(found.query_vector, area)
                 hubs, no_hub_here = self.advise_hubs(place, query, sector, area)
                 advice = self.advisor.advise(sector, place, area) if locating else None
+            if advice is None and _CONTACT.search(query):
+                advice = Advice(scouting=self.advisor.scouting())
             composed = compose_answer(query, found.query_vector, language, found.hits, self.retriever.sentences,
                                       self.retriever.by_source, self.retriever.idf, self.retriever.default_idf,
                                       hubs, no_hub_here, advice)

@@ -104,20 +104,21 @@ def serve(host: str, port: int) -> None:
 @click.option("--type", "hub_type", help="incubator, accelerator, research_centre, science_park, …")
 @click.option("--province", help="two-letter code: BG BS CO CR LC LO MB MI MN PV SO VA")
 @click.option("--sector", help="an activity, in any language: 'medical devices', 'batteries', …")
+@click.option("--area", "s3_area", help="an S3 area: health, aerospace, agrifood, advanced_manufacturing, …")
 @click.option("--near", help="a municipality, province or area of Lombardy")
 @click.option("--km", type=float, default=25.0, show_default=True, help="radius around --near")
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
-def hubs(hub_type: str | None, province: str | None, sector: str | None, near: str | None, km: float, limit: int,
-         as_json: bool) -> None:
-    """Search the innovation hubs: filter by type, province, distance; rank by sector fit, then distance."""
+def hubs(hub_type: str | None, province: str | None, sector: str | None, s3_area: str | None, near: str | None,
+         km: float, limit: int, as_json: bool) -> None:
+    """Search the innovation hubs: filter by type, province, S3 area, distance; rank by sector fit, then distance."""
     from bot.hubs import HubQueryError
 
     bot = _bot()
     try:
         place = bot.hub_search.resolve(near) if near else None
         matches = bot.hub_search.search(sector=sector, hub_type=hub_type, province=province, near=place,
-                                        km=km if place else None, limit=limit)
+                                        km=km if place else None, limit=limit, s3_area=s3_area)
     except HubQueryError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:

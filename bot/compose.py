@@ -174,9 +174,11 @@ def compose_answer(query: str, query_vector: list[float], lang: str, hits: list[
     citations = Citations()
     statements = []
     picked = pick_statements(query, query_vector, hits, sentence_index, by_source, idf, default_idf, quote_language)
-    if advice:  # the sections say it better; the opening keeps the few statements they do not repeat
+    if advice:  # the sections say it better: the opening keeps the statements they do not repeat (a few, when
+        # the sections are about the investor's sector)
         in_sections = advice.sentences()
-        picked = [(hit, s) for hit, s in picked if s not in in_sections][:ADVISOR_STATEMENTS]
+        picked = [(hit, s) for hit, s in picked if s not in in_sections]
+        picked = picked[:ADVISOR_STATEMENTS] if advice.sector_specific else picked
     for hit, sentence in picked:
         n = citations.cite(hit, sentence)
         note = f" {words['uncertain']}" if hit.doc.metadata.get("uncertain") else ""

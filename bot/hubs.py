@@ -64,13 +64,17 @@ class HubSearch:
 
     def search(self, sector: str | None = None, hub_type: str | None = None, province: str | None = None,
                near: Place | None = None, km: float | None = None, limit: int = 8,
-               sector_vector: list[float] | None = None, area: str | None = None) -> list[HubMatch]:
+               sector_vector: list[float] | None = None, s3_area: str | None = None,
+               prefer_area: str | None = None) -> list[HubMatch]:
         """`sector_vector`, when the caller has already embedded the sector text, saves embedding it again.
-        `area` (an S3 area's source id) puts the hubs tagged with it first, each group ranked by sector fit."""
+        `s3_area` (a tag: health, aerospace, …) keeps only the hubs tagged with it; `prefer_area` (an S3 area's
+        source id) puts them first, each group ranked by sector fit."""
         if province and province.upper() not in PROVINCES:
             raise HubQueryError(f"Unknown province '{province}'. Valid codes: {', '.join(sorted(PROVINCES))}.")
         if hub_type and hub_type not in HUB_TYPES:
             raise HubQueryError(f"Unknown type '{hub_type}'. Valid types: {', '.join(HUB_TYPES)}.")
+        if s3_area and s3_area not in S3_TAGS:
+            raise HubQueryError(f"Unknown S3 area '{s3_area}'. Valid areas: {', '.join(S3_TAGS)}.")
         if sector and sector_vector is None:
             sector_vector = self.retriever.embeddings.embed_query(sector)
         relevance = self.relevance(sector_vector) if sector else np.zeros(len(self.ids))
@@ -80,13 +84,15 @@ class HubSearch:
             distance = distance_km(near.lat, near.lon, r["lat"], r["lon"]) if near else None
             if (hub_type and r["type"] != hub_type) or (province and r["province"] != province.upper()):
                 continue
+            if s3_area and s3_area not in r.get("s3_areas", []):
+                continue
             if near and km is not None and distance > km:
                 continue
             matches.append(HubMatch(hub_ref(r), distance, float(score) if sector else None))
         if sector and matches:  # the sector window is relative to the best hub that passes the other filters
             best = max(m.relevance or 0.0 for m in matches)
             matches = [m for m in matches if (m.relevance or 0.0) >= best - SECTOR_WINDOW]
-        tag = next((t for t, sid in S3_TAGS.items() if f"s3:{sid}" == area), None)
+        tag = next((t for t, sid in S3_TAGS.items() if f"s3:{sid}" == prefer_area), None)
         matches.sort(key=lambda m: (tag not in self.records[m.hub.id].get("s3_areas", []), -(m.relevance or 0.0),
                                     m.distance_km or 0.0, m.hub.name))
         return matches[:limit]

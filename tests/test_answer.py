@@ -123,3 +123,11 @@ def test_empty_and_overlong_questions_are_rejected_clearly(bot: Bot) -> None:
         bot.answer("   ")
     with pytest.raises(BadQuestion, match="limit is 2000"):
         bot.answer("x" * 2001)
+
+
+@pytest.mark.parametrize("question", ["Wie kann ich Invest in Lombardy kontaktieren?",
+                                      "Comment contacter l'agence pour un projet d'investissement ?"])
+def test_a_question_about_reaching_the_agency_gets_its_address(bot: Bot, question: str) -> None:
+    answer = bot.answer(question)
+    assert "info@investinlombardy.it" in answer.answer
+    assert any(c.source_id.startswith("fact:where-to-locate-3") for c in answer.citations)

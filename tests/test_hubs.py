@@ -50,6 +50,15 @@ def test_invalid_province_lists_the_valid_codes(bot: Bot) -> None:
         bot.hub_search.search(province="XX")
 
 
+def test_s3_area_filter_keeps_only_hubs_of_that_area(bot: Bot) -> None:
+    matches = bot.hub_search.search(s3_area="health", limit=50)
+    assert matches and all("health" in bot.hub_search.records[m.hub.id]["s3_areas"] for m in matches)
+    in_pavia = bot.hub_search.search(s3_area="health", province="PV", limit=50)
+    assert in_pavia and {m.hub.id for m in in_pavia} < {m.hub.id for m in matches}
+    with pytest.raises(HubQueryError, match="Valid areas: aerospace, agrifood"):
+        bot.hub_search.search(s3_area="space")
+
+
 @pytest.mark.parametrize(("sector", "expected_tag"), [
     ("genomics and cancer therapies", "health"),        # words in no test question and no tag name
     ("precision farming and dairy", "agrifood"),

@@ -237,3 +237,12 @@ def test_the_widget_shows_the_model_answer_as_it_streams(model_bot: Bot, setting
         browser.close()
     assert seen[-1] == final
     assert any(text and text != "…" and final.startswith(text) and text != final for text in seen)  # a partial
+
+
+def test_an_unreachable_model_server_falls_back(bot: Bot, settings: Settings) -> None:
+    config = settings.model_copy(update={"llm": "openai", "llm_model": "fake-model", "llm_timeout": 2.0,
+                                         "llm_base_url": f"http://127.0.0.1:{free_port()}/v1"})  # nobody listens
+    backend = ModelBackend.from_settings(config, chat_model(config), corpus_texts(bot.retriever))
+    _, answer = stream(Bot(bot.retriever, bot.guard, backend), QUESTION)
+    assert answer.backend.startswith("grounded (llm fallback:") and "Connection" in answer.backend
+    assert answer.answer == bot.answer(QUESTION).answer
