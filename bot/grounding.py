@@ -28,6 +28,17 @@ CONNECTORS = frozenset("di del della dello dei degli delle de des du of for von 
 GENERIC_ABBREVIATIONS = frozenset(
     "AI IA KI ICT IT EU UE UK USA US R&D RD SME SMEs PMI KMU PME GDP PIL BIP PIB PhD CEO HQ KM MB".split())
 NO_ANSWER = "NO_ANSWER"
+# Words that make a capitalised run an organisation's name, in the languages we serve (singular forms: "the
+# Universitäten Bergamo, Brescia und Pavia" is a description, not a name).
+ORGANISATION_WORDS = frozenset(fold(w) for w in (
+    "institute institut istituto instituto university università universität université universidad politecnico "
+    "polytechnic college school scuola schule école escuela academy accademia akademie académie academia centre "
+    "center centro zentrum foundation fondazione stiftung fondation fundación cluster hub park parco parc parque "
+    "district distretto lab labs laboratory laboratorio labor laboratoire association associazione verband verein "
+    "asociación consortium consorzio konsortium consorcio agency agenzia agentur agence agencia chamber camera kammer "
+    "chambre company group gruppo gruppe groupe grupo holding spa srl gmbh ag ltd inc corp llc hospital ospedale "
+    "krankenhaus klinik clinic clínica hôpital network netzwerk accelerator acceleratore incubator incubatore "
+    "ventures capital partners factory foundry technopole bank banca ministry ministero ministerium").split())
 
 
 def _words(text: str) -> str:
@@ -53,7 +64,9 @@ def cited_numbers(answer: str) -> list[int]:
 
 def name_candidates(text: str) -> list[list[str]]:
     """Organisation-like runs of words in the text: two or more capitalised words (with connectors such as
-    "di" or "of" between them), or a single acronym or CamelCase word."""
+    "di" or "of" between them) of which one says what kind of organisation it is ("Institute", "Fondazione"),
+    or any run with an acronym or a CamelCase word. German capitalises every noun, so capitals alone do not
+    make a name: "Weitere Informationen" is not one."""
     out: list[list[str]] = []
     for piece in _BREAK.split(text):
         tokens = _TOKEN.findall(piece)
@@ -65,7 +78,8 @@ def name_candidates(text: str) -> list[list[str]]:
                 continue
             while run and fold(run[0]) in STOPWORDS:  # "Die", "Il", "The" before a name
                 run.pop(0)
-            if sum(t[:1].isupper() for t in run) >= 2 or (len(run) == 1 and _is_special(run[0])):
+            organisation = sum(t[:1].isupper() for t in run) >= 2 and any(fold(t) in ORGANISATION_WORDS for t in run)
+            if organisation or any(_is_special(t) for t in run):
                 out.append(run)
             run = []
     return out

@@ -26,6 +26,8 @@ def grounding() -> Grounding:
     "Il Lombardy Life Sciences Cluster riunisce le imprese della salute [1][2].",
     "1. Kilometro Rosso [1]\n2. MADE, Industria 4.0 [2]",
     "For R&D and SMEs, see Kilometro Rosso [1, 2].",
+    "Für Ihre Forschung und Entwicklung bietet sich Kilometro Rosso an [1]. Weitere Informationen: [1]",
+    "Das Kompetenzzentrum MADE wird vom Politecnico di Milano geleitet, mit den Universitäten Bergamo [2].",
 ])
 def test_faithful_answers_pass(grounding: Grounding, answer: str) -> None:
     assert grounding.check(answer, EVIDENCE) is None
