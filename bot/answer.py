@@ -187,9 +187,9 @@ class Bot:
             composed = compose_answer(query, found.query_vector, language, found.hits, self.retriever.sentences,
                                       self.retriever.by_source, self.retriever.idf, self.retriever.default_idf,
                                       hubs, no_hub_here, advice)
-            evidence = found.hits[:EVIDENCE_CHUNKS] + [hit for hit, _ in hubs]
-            if advice:
-                evidence += [hit for hit, _ in advice.quoted()]
+            candidates = found.hits[:EVIDENCE_CHUNKS] + [hit for hit, _ in hubs]
+            candidates += [hit for hit, _ in advice.quoted()] if advice else []
+            evidence = list({hit.doc.id: hit for hit in candidates}.values())  # each chunk once, first place kept
         else:
             log.info("declined (%s)", verdict.reason)
             composed = compose_refusal(language, verdict.reason, self._contact)
