@@ -1,6 +1,7 @@
 """The real server on loopback ports, driven by httpx, gradio_client and a real browser (Debian chromium)."""
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -164,3 +165,31 @@ def test_widget_is_not_shown_on_a_site_that_is_not_allowed(server: Served) -> No
             browser.close()
     finally:
         site.shutdown()
+
+
+def test_staff_reindex_over_http_serves_a_new_file(tiny_corpus: Path, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=tiny_corpus, admin_token="s3cret", rate_limit=1000)
+    with Served(create_app(settings), free_port()) as served:
+        api = f"{served.url}/api/reindex"
+        assert httpx.post(api).status_code == 401
+        assert httpx.post(api, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        (tiny_corpus / "page" / "extra.md").write_text(
+            "---\nid: page:extra\ntitle: Test page\nurl: https://example.org/extra\nlanguage: en\n---\n"
+            "The Zorblax Foundry in Cremona trains glass-blowing engineers for the optics industry.\n",
+            encoding="utf-8")
+        staff = {"Authorization": "Bearer s3cret"}
+        started = httpx.post(api, headers=staff)
+        assert started.status_code == 202 and started.json()["state"] == "running"
+        deadline = time.monotonic() + 120
+        while (status := httpx.get(api, headers=staff).json())["state"] == "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        assert status["state"] == "done" and "added 1" in status["summary"]
+        answer = httpx.post(f"{served.url}/api/ask", json={
+            "question": "Where are glass-blowing engineers for the optics industry trained?"}).json()
+        assert any(c["source_id"].startswith("page:extra") for c in answer["citations"])
+
+
+def test_reindex_over_http_is_off_without_a_token(server: Served) -> None:
+    response = httpx.post(f"{server.url}/api/reindex")
+    assert response.status_code == 403 and "INVESTBOT_ADMIN_TOKEN" in response.json()["detail"]

@@ -4,6 +4,7 @@ import itertools
 import json
 import logging
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field
 from bot.answer import BadQuestion, Bot, QuestionTooLong
 from bot.settings import Settings
 from ui.app import build_app
-from ui.service import AskService, QuestionLog, RateLimited, RateLimiter
+from ui.service import AskService, QuestionLog, RateLimited, RateLimiter, Reindexer
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -54,7 +55,7 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
     app = FastAPI(title="investbot", docs_url=None, redoc_url=None)
     app.state.service = service
     app.add_middleware(CORSMiddleware, allow_origins=allowed, allow_methods=["GET", "POST"],
-                       allow_headers=["Content-Type"])
+                       allow_headers=["Content-Type"])  # not Authorization: staff calls come from tools, not sites
 
     def refuse(exc: Exception) -> JSONResponse:
         if isinstance(exc, RateLimited):
@@ -91,6 +92,33 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
 
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
+    reindexer = Reindexer(service, settings)
+    app.state.reindexer = reindexer
+
+    def staff_only(request: Request) -> JSONResponse | None:
+        """None when the request carries the admin token; otherwise the refusal to send."""
+        if settings.admin_token is None:
+            return JSONResponse({"detail": "Re-indexing over HTTP is off: set INVESTBOT_ADMIN_TOKEN."},
+                                status_code=403)
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not secrets.compare_digest(given.encode(), settings.admin_token.get_secret_value().encode()):
+            return JSONResponse({"detail": "Missing or wrong admin token (Authorization: Bearer …)."},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return None
+
+    @app.post("/api/reindex")
+    def reindex(request: Request) -> JSONResponse:
+        """Staff: re-index corpus/ now (what changed only) and serve the new index when it is built."""
+        if refused := staff_only(request):
+            return refused
+        if not reindexer.start():
+            return JSONResponse({"detail": "A re-index is already running.", **reindexer.status}, status_code=409)
+        return JSONResponse(reindexer.status, status_code=202)
+
+    @app.get("/api/reindex")
+    def reindex_status(request: Request) -> JSONResponse:
+        return staff_only(request) or JSONResponse(reindexer.status)
+
     @app.post("/api/feedback")
     def feedback(body: Feedback) -> JSONResponse:
         if not service.log.thumbs(body.id, body.up):
@@ -99,6 +127,7 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
 
     @app.get("/healthz")
     def healthz() -> dict:
+        bot = service.bot  # a re-index swaps it
         state = bot.retriever.state
         return {"status": "ok", "chunks": len(bot.retriever.chunks), "corpus_version": state.built_at,
                 "collection": state.collection, "backend": bot.model.name if bot.model else "grounded",
