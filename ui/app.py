@@ -43,8 +43,10 @@ def render(answer: Answer) -> str:
 
 
 def hub_rows(answer: Answer) -> list[list[str]]:
-    return [[h.name, h.type.replace("_", " "), f"{h.city} ({h.province})", ", ".join(h.sectors[:3]),
-             "approximate (city)" if h.coord_precision == "city" else "address", h.website or ""]
+    """The hub table beside the map: the name links to the hub's website when the corpus has one."""
+    return [[f"[{h.name}]({h.website})" if h.website else h.name, h.type.replace("_", " "),
+             f"{h.city} ({h.province})", ", ".join(h.sectors[:3]),
+             "approximate (city)" if h.coord_precision == "city" else "address"]
             for h in answer.hubs]
 
 
@@ -63,8 +65,9 @@ def build_app(service: AskService, geo_dir: Path) -> gr.Blocks:
             with gr.Column(scale=2):
                 hubs_title = gr.Markdown(f"### {LABELS['en']['hubs']}")
                 plot = gr.Plot(hub_map([], geo_dir), show_label=False)
-                table = gr.Dataframe(headers=["Name", "Type", "City", "Focus", "Location", "Website"], value=[],
-                                     interactive=False, wrap=True)
+                table = gr.Dataframe(headers=["Name", "Type", "City", "Focus", "Location"], value=[],
+                                     datatype=["markdown", "str", "str", "str", "str"], interactive=False, wrap=True,
+                                     column_widths=["30%", "16%", "17%", "22%", "15%"])
 
         def respond(message: str, history: list[dict], log_ids: list[int], request: gr.Request) -> Iterator:
             turns = [{"role": m["role"], "content": m["content"]} for m in history if isinstance(m["content"], str)]
