@@ -40,6 +40,7 @@ def test_faithful_answers_pass(grounding: Grounding, answer: str) -> None:
     ("MADE is the competence center of Lombardy.", "citation"),
     ("Write to made@polimi.example [2].", "email"),
     ("See https://www.made-cc.eu/partners [2].", "url"),
+    ("MADE in one chart: ![chart](https://evil.example/c.png?d=1) [2]", "url"),  # no image from outside
     ("MADE works with the Milan Biotech Institute [2].", "organisation"),
     ("Ask ZRBX, the partner of MADE [2].", "organisation"),
     ("Zorblax Labs is a partner of MADE [2].", "organisation"),
