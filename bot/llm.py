@@ -79,12 +79,15 @@ def chat_model(settings: Settings) -> BaseChatModel | None:
                               client_kwargs={"timeout": settings.llm_timeout})
         from langchain_community.chat_models import ChatLlamaCpp
 
-        return ChatLlamaCpp(model_path=settings.llm_model, temperature=0, n_ctx=8192, max_tokens=600,
-                            verbose=False)
+        try:
+            return ChatLlamaCpp(model_path=settings.llm_model, temperature=0, n_ctx=8192, max_tokens=600,
+                                verbose=False)
+        except ValueError as exc:  # langchain-community's wording for a file llama.cpp cannot load
+            raise LLMConfigError(f"llama.cpp cannot load {settings.llm_model}: {exc}") from exc
     except ImportError as exc:
         extra = "llamacpp" if settings.llm == "llamacpp" else "llm"
         raise LLMConfigError(f"INVESTBOT_LLM={settings.llm} needs the optional packages: "
-                             f"pip install -e '.[{extra}]' ({exc.name} is missing).") from exc
+                             f"pip install -e '.[{extra}]' ({exc.name or exc} is missing).") from exc
 
 
 def conversation(history: list[dict]) -> list[BaseMessage]:
