@@ -3,6 +3,7 @@ sector and its technology cluster (with its website), universities and ITS acade
 site-scouting offer. Every line is a sentence quoted from the corpus, chosen by meaning, not by a keyword table."""
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,8 +17,10 @@ from bot.retrieve import Hit, HybridRetriever
 TALENT_PER_KIND = 2
 CLUSTERS_SHOWN = 2
 NEARBY_BONUS = 0.02  # a university or academy in the province the investor names ranks as if this much closer
-# The agency's offer for investors looking for a site (scouting, sites, staff), and its contact address.
-SCOUTING_SOURCES = ("fact:where-to-locate-4", "fact:where-to-locate-3")
+# The corpus record with the agency's contact for investors, quoted whenever the bot declines…
+CONTACT_SOURCE = "fact:where-to-locate-3"
+# …and, after its offer for investors looking for a site (scouting, sites, staff), in the advisor's last section.
+SCOUTING_SOURCES = ("fact:where-to-locate-4", CONTACT_SOURCE)
 AREA_MARGIN = 0.015  # cosine by which the best S3 area must beat the next one (measured on 20 sector questions)
 AREA_WITNESSES = 5  # the best-fitting hubs, one of which must be tagged with that area
 WEBSITE = "Website:"
@@ -69,15 +72,18 @@ class Advisor:
                 out[sid] = place.province if place else None
         return out
 
-    def best_sentence(self, source_id: str, query: np.ndarray) -> tuple[Hit, str, float] | None:
-        """The record's sentence closest in meaning to the question, other than its website line (shown apart)."""
-        best = None
+    def _sentences(self, source_id: str) -> Iterator[tuple[Hit, str, np.ndarray]]:
+        """The record's indexed sentences, chunk by chunk, each with its chunk and its vector."""
         for doc in self.retriever.by_source.get(source_id, []):
             texts, vectors = self.retriever.sentences.get(doc.id or "", ([], None))
-            for text, sim in zip(texts, vectors @ query if texts else [], strict=True):
-                if not text.startswith(WEBSITE) and (best is None or sim > best[2]):
-                    best = (Hit(doc, 0.0, None), text, float(sim))
-        return best
+            for text, vector in zip(texts, vectors if texts else [], strict=True):
+                yield Hit(doc, 0.0, None), text, vector
+
+    def best_sentence(self, source_id: str, query: np.ndarray) -> tuple[Hit, str, float] | None:
+        """The record's sentence closest in meaning to the question, other than its website line (shown apart)."""
+        scored = [(hit, text, float(vector @ query)) for hit, text, vector in self._sentences(source_id)
+                  if not text.startswith(WEBSITE)]
+        return max(scored, key=lambda s: s[2], default=None)
 
     def best_area(self, query_vector: list[float]) -> str | None:
         """The S3 area (its source id) whose description is closest in meaning to the question, when the choice
@@ -97,12 +103,7 @@ class Advisor:
 
     def labelled(self, source_id: str, label: str) -> tuple[Hit, str, np.ndarray] | None:
         """The record's sentence that starts with a label ("Website:"), with its vector."""
-        for doc in self.retriever.by_source.get(source_id, []):
-            texts, vectors = self.retriever.sentences.get(doc.id or "", ([], None))
-            for text, vector in zip(texts, vectors if texts else [], strict=True):
-                if text.startswith(label):
-                    return Hit(doc, 0.0, None), text, vector
-        return None
+        return next((line for line in self._sentences(source_id) if line[1].startswith(label)), None)
 
     def sector_vector(self, query_vector: list[float], area: str | None) -> list[float]:
         """What hubs, clusters and talent are matched against: half the question, half its S3 area's description
@@ -168,7 +169,5 @@ class Advisor:
         return out + [line for _, line in sorted(scored, key=lambda s: -s[0])[:TALENT_PER_KIND]]
 
     def first_sentence(self, source_id: str) -> tuple[Hit, str] | None:
-        docs = self.retriever.by_source.get(source_id, [])
-        texts = self.retriever.sentences.get(docs[0].id or "", ([], None))[0] if docs else []
-        return (Hit(docs[0], 0.0, None), texts[0]) if texts else None
-
+        first = next(self._sentences(source_id), None)
+        return first[:2] if first else None

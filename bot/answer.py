@@ -10,7 +10,7 @@ from functools import partial
 
 from chromadb.api import ClientAPI
 
-from bot.advisor import Advice, Advisor
+from bot.advisor import CONTACT_SOURCE, Advice, Advisor
 from bot.compose import Citation, HubRef, compose_answer, compose_refusal, evidence_citations, evidence_text
 from bot.gazetteer import Place, find_place
 from bot.hubs import HubSearch
@@ -28,8 +28,6 @@ HUBS_SHOWN = 6
 EVIDENCE_CHUNKS = 6  # retrieved chunks a language model is given, besides the hubs' records
 WARM_UP_QUESTION = "Where near Milano should a medical devices company set up R&D?"
 NEAR_KM = 25  # "near <town>": hubs within this great-circle distance
-# The corpus record with the agency's contact for investors, quoted whenever the bot declines.
-CONTACT_SOURCE = "fact:where-to-locate-3"
 # Words that open a follow-up ("and in Bergamo?", "e a Brescia?", "und in Como?", "et à Pavie ?", "y en…").
 _FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|also|e|ed|anche|und|et|y|también|那|还有)\b", re.IGNORECASE)
 # Questions about where to set up a business get the advisor's sections (S3 area, cluster, talent, scouting)…
