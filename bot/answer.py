@@ -117,7 +117,7 @@ class Bot:
         """Load what the first questions would otherwise wait for, seconds under load: place names, off-topic
         vectors, the hub and advisor tables. The grounded path only: no language-model call at start-up."""
         started = time.perf_counter()
-        detect_language(WARM_UP_QUESTION)  # loads the language model: 20 first questions at once would load it 20 times
+        detect_language(WARM_UP_QUESTION)  # loads the language identifier
         self._grounded(WARM_UP_QUESTION, WARM_UP_QUESTION, "en", started)
         log.info("warmed up in %.1f s", time.perf_counter() - started)
 

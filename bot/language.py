@@ -1,5 +1,6 @@
 """The question's language, and the bot's own fixed phrases in each supported language."""
 
+import threading
 from functools import lru_cache
 
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
@@ -137,8 +138,18 @@ PHRASES: dict[str, dict[str, str]] = {
 }
 
 
-@lru_cache(maxsize=1)
+_LOADING = threading.Lock()
+
+
 def _identifier() -> LanguageIdentifier:
+    # lru_cache alone lets every thread that arrives before the first load finishes load the model again (about
+    # 0.4 s of CPU each): 20 first questions at once waited 7 s
+    with _LOADING:
+        return _load_identifier()
+
+
+@lru_cache(maxsize=1)
+def _load_identifier() -> LanguageIdentifier:
     identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
     identifier.set_languages(CANDIDATES)
     return identifier
