@@ -34,6 +34,17 @@ def tiny_corpus(tmp_path: Path) -> Path:
     return corpus
 
 
+# What staff add to a corpus in the re-index tests, and the question only that file answers.
+NEW_PAGE_QUESTION = "Where are glass-blowing engineers for the optics industry trained?"
+
+
+def add_new_page(corpus: Path) -> None:
+    (corpus / "page" / "extra.md").write_text(
+        "---\nid: page:extra\ntitle: Test page\nurl: https://example.org/extra\nlanguage: en\n---\n"
+        "The Zorblax Foundry in Cremona trains glass-blowing engineers for the optics industry.\n",
+        encoding="utf-8")
+
+
 @pytest.fixture
 def tiny_client(tmp_path: Path):
     return open_client(tmp_path / "data")

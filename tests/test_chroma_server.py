@@ -13,6 +13,7 @@ from bot.answer import Bot
 from bot.settings import Settings
 from index.build import build_index
 from index.store import open_client, read_state
+from tests.conftest import NEW_PAGE_QUESTION, add_new_page
 from tests.loopback import free_port
 
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -55,13 +56,10 @@ def test_replicas_share_the_index_on_a_chroma_server(chroma_port: int, tiny_corp
     assert not (tmp_path / "replica-2" / "chroma").exists() and not (tmp_path / "replica-1" / "chroma").exists()
 
     # staff add a file and re-index through the server; a replica started afterwards answers from it
-    (tiny_corpus / "page" / "extra.md").write_text(
-        "---\nid: page:extra\ntitle: Test page\nurl: https://example.org/extra\nlanguage: en\n---\n"
-        "The Zorblax Foundry in Cremona trains glass-blowing engineers for the optics industry.\n",
-        encoding="utf-8")
+    add_new_page(tiny_corpus)
     client = open_client(second.data_dir, second.chroma_host, second.chroma_port)
     before = read_state(client).collection
     summary = build_index(client, tiny_corpus, second.data_dir)
     assert summary.added == 1 and read_state(client).collection != before
-    fresh = Bot.from_settings(second).answer("Where are glass-blowing engineers for the optics industry trained?")
+    fresh = Bot.from_settings(second).answer(NEW_PAGE_QUESTION)
     assert any(c.source_id.startswith("page:extra") for c in fresh.citations)

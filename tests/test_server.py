@@ -3,14 +3,20 @@
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
+if TYPE_CHECKING:
+    import playwright.sync_api
+
 from bot.answer import Bot
 from bot.settings import Settings
+from tests.conftest import NEW_PAGE_QUESTION, add_new_page
 from tests.loopback import CHROMIUM, Served, chromium, free_port
 from ui.server import create_app
 
@@ -99,7 +105,7 @@ def test_chat_streams_a_cited_answer_through_gradio_client(server: Served) -> No
     assert "Pavia" in text and "[1]" in text and "<details>" in text
 
 
-class Page(SimpleHTTPRequestHandler):
+class Site(SimpleHTTPRequestHandler):
     html = ""
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -114,57 +120,53 @@ class Page(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
-def test_widget_embedded_on_an_allowed_site_answers_with_citations(server: Served, tmp_path: Path) -> None:
+@contextmanager
+def agency_site(html: str, port: int) -> Iterator["playwright.sync_api.Page"]:
+    """A page of a site that embeds the widget, served on loopback, open in chromium."""
     from playwright.sync_api import sync_playwright
 
-    Page.html = (f'<!doctype html><html><body><h1>Agency site</h1><script src="{server.url}/widget.js" '
-                 'data-title="Ask investbot" data-lang="en"></script></body></html>')
-    site = ThreadingHTTPServer(("127.0.0.1", EMBEDDER_PORT), Page)
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    try:
-        with sync_playwright() as p:
-            browser = chromium(p)
-            page = browser.new_page()
-            page.goto(ALLOWED, wait_until="load")
-            page.click("#investbot-bubble")
-            frame = page.frame_locator("#investbot-frame")
-            frame.locator("#q").fill("Which universities are behind the MADE competence center?")
-            frame.locator("#send").click()
-            frame.locator(".msg.bot .sources a").first.wait_for(timeout=30_000)
-            text = frame.locator(".msg.bot").last.inner_text()
-            assert "Pavia" in text and "[1]" in text
-            page.screenshot(path=str(tmp_path / "widget.png"))
-            browser.close()
-    finally:
-        site.shutdown()
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
-def test_widget_is_not_shown_on_a_site_that_is_not_allowed(server: Served) -> None:
-    from playwright.sync_api import sync_playwright
-
-    port = free_port()
-    Page.html = f'<!doctype html><html><body><script src="{server.url}/widget.js"></script></body></html>'
-    site = ThreadingHTTPServer(("127.0.0.1", port), Page)
+    Site.html = html
+    site = ThreadingHTTPServer(("127.0.0.1", port), Site)
     threading.Thread(target=site.serve_forever, daemon=True).start()
     try:
         with sync_playwright() as p:
             browser = chromium(p)
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
-            page.click("#investbot-bubble")
-            page.wait_for_timeout(1500)
-            frame = page.frame(url=lambda url: "/widget" in url)
-            # frame-ancestors blocks the document: the frame holds no widget form.
-            assert frame is None or frame.query_selector("#q") is None
-            status = page.evaluate(f"""fetch("{server.url}/api/ask", {{method: "POST",
-                headers: {{"Content-Type": "application/json"}}, body: JSON.stringify({{question: "What is MADE?"}})}})
-                .then(r => "read").catch(e => "blocked")""")
-            assert status == "blocked"  # CORS: the page cannot read the API
+            yield page
             browser.close()
     finally:
         site.shutdown()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_widget_embedded_on_an_allowed_site_answers_with_citations(server: Served, tmp_path: Path) -> None:
+    html = (f'<!doctype html><html><body><h1>Agency site</h1><script src="{server.url}/widget.js" '
+            'data-title="Ask investbot" data-lang="en"></script></body></html>')
+    with agency_site(html, EMBEDDER_PORT) as page:
+        page.click("#investbot-bubble")
+        frame = page.frame_locator("#investbot-frame")
+        frame.locator("#q").fill("Which universities are behind the MADE competence center?")
+        frame.locator("#send").click()
+        frame.locator(".msg.bot .sources a").first.wait_for(timeout=30_000)
+        text = frame.locator(".msg.bot").last.inner_text()
+        assert "Pavia" in text and "[1]" in text
+        page.screenshot(path=str(tmp_path / "widget.png"))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_widget_is_not_shown_on_a_site_that_is_not_allowed(server: Served) -> None:
+    html = f'<!doctype html><html><body><script src="{server.url}/widget.js"></script></body></html>'
+    with agency_site(html, free_port()) as page:
+        page.click("#investbot-bubble")
+        page.wait_for_timeout(1500)
+        frame = page.frame(url=lambda url: "/widget" in url)
+        # frame-ancestors blocks the document: the frame holds no widget form.
+        assert frame is None or frame.query_selector("#q") is None
+        status = page.evaluate(f"""fetch("{server.url}/api/ask", {{method: "POST",
+            headers: {{"Content-Type": "application/json"}}, body: JSON.stringify({{question: "What is MADE?"}})}})
+            .then(r => "read").catch(e => "blocked")""")
+        assert status == "blocked"  # CORS: the page cannot read the API
 
 
 def test_staff_reindex_over_http_serves_a_new_file(tiny_corpus: Path, tmp_path: Path) -> None:
@@ -173,10 +175,7 @@ def test_staff_reindex_over_http_serves_a_new_file(tiny_corpus: Path, tmp_path: 
         api = f"{served.url}/api/reindex"
         assert httpx.post(api).status_code == 401
         assert httpx.post(api, headers={"Authorization": "Bearer wrong"}).status_code == 401
-        (tiny_corpus / "page" / "extra.md").write_text(
-            "---\nid: page:extra\ntitle: Test page\nurl: https://example.org/extra\nlanguage: en\n---\n"
-            "The Zorblax Foundry in Cremona trains glass-blowing engineers for the optics industry.\n",
-            encoding="utf-8")
+        add_new_page(tiny_corpus)
         staff = {"Authorization": "Bearer s3cret"}
         started = httpx.post(api, headers=staff)
         assert started.status_code == 202 and started.json()["state"] == "running"
@@ -185,8 +184,7 @@ def test_staff_reindex_over_http_serves_a_new_file(tiny_corpus: Path, tmp_path: 
             assert time.monotonic() < deadline
             time.sleep(0.5)
         assert status["state"] == "done" and "added 1" in status["summary"]
-        answer = httpx.post(f"{served.url}/api/ask", json={
-            "question": "Where are glass-blowing engineers for the optics industry trained?"}).json()
+        answer = httpx.post(f"{served.url}/api/ask", json={"question": NEW_PAGE_QUESTION}).json()
         assert any(c["source_id"].startswith("page:extra") for c in answer["citations"])
 
 
