@@ -6,9 +6,6 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-CATEGORIES = ("clusters", "s3", "competence_centres", "human_capital", "hubs", "where_to_locate", "economy",
-              "contact", "follow_up", "out_of_scope", "injection")
-
 
 class Turn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -27,8 +24,24 @@ class EvalCase(BaseModel):
     expect_facts: list[list[str]] = []
     expect_refusal: bool = False
     history: list[Turn] = []
+    # Investor-grade checks (evals/README.md explains each with an example)
+    content_language: str | None = None  # the prose's language; default: `language`
+    lead: list[list[str]] = []  # fact groups that must be in the answer's first sentence
+    forbid: list[str] = []  # strings that must not appear
+    hub_sector: list[str] = []  # every hub shown matches one of these words (its sectors, S3 area ids, name)
+    hub_province: list[str] = []  # every hub shown is in one of these provinces
+    hub_type: list[str] = []  # every hub shown is of one of these types
+    min_hubs: int | None = Field(default=None, ge=0)
+    max_hubs: int | None = Field(default=None, ge=0)
+    max_statements: int | None = Field(default=None, ge=1)
+    variant_of: str | None = None  # the id of the same question in another language
+    intent: str | None = None  # the route the question must take, when the answer object names one
 
-    @field_validator("expect_facts")
+    @property
+    def prose_language(self) -> str | None:
+        return self.content_language or self.language
+
+    @field_validator("expect_facts", "lead")
     @classmethod
     def _groups_not_empty(cls, groups: list[list[str]]) -> list[list[str]]:
         if any(not group or not all(alt.strip() for alt in group) for group in groups):
@@ -63,4 +76,7 @@ def load_cases(path: Path) -> list[EvalCase]:
             raise EvalFileError(f"{path}: {label}: duplicate id {case.id!r}")
         seen.add(case.id)
         cases.append(case)
+    for case in cases:
+        if case.variant_of and case.variant_of not in seen:
+            raise EvalFileError(f"{path}: id {case.id!r}: variant_of names no case in the file: {case.variant_of!r}")
     return cases

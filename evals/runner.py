@@ -1,15 +1,30 @@
 """Runs eval cases through the same code path as `investbot ask` and summarises the results."""
 
+import subprocess
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 from bot.answer import Answer, Bot, standalone_query
 from evals.cases import EvalCase
-from evals.metrics import facts_found, failed_checks, language_ok, percentile, refusal_ok, source_hit
+from evals.metrics import (
+    CONTENT_LANGUAGE_MIN,
+    CheckResult,
+    CorpusView,
+    check,
+    check_name,
+    facts_found,
+    language_ok,
+    percentile,
+    refusal_ok,
+    source_hit,
+)
 
 # The CI gate: the public set's measured pass rate (95.8 %) minus a small margin. The one place it is set.
 PASS_RATE_GATE = 0.93
+CONSISTENT_HUBS = 3  # variants must show the same first hubs
 
 
 @dataclass
@@ -22,6 +37,7 @@ class CaseResult:
     failed: list[str]
     latency_ms: float
     answer: dict = field(default_factory=dict)
+    content_share: float | None = None  # share of the prose in the expected language
 
 
 @dataclass
@@ -45,41 +61,99 @@ def _breakdown(results: list[CaseResult], key: str) -> dict[str, dict]:
             for k, v in sorted(groups.items())}
 
 
+def _variant_view(answer: Answer) -> dict:
+    """What the same question must share in every language: the decision, the route, the S3 area and clusters
+    cited, the first three hubs."""
+    cited = sorted({c.source_id.split("#")[0] for c in answer.citations if c.source_id.startswith(("s3:", "cluster:"))})
+    return {"refused": answer.refused, "intent": getattr(answer, "intent", None), "areas_and_clusters": cited,
+            "first_hubs": sorted(h.id for h in answer.hubs[:CONSISTENT_HUBS])}
+
+
+def consistency(cases: list[EvalCase], answers: dict[str, Answer]) -> tuple[list[dict], int]:
+    """Compares each variant with the case it translates; returns the disagreements and the pairs compared."""
+    disagreements, pairs = [], 0
+    for case in cases:
+        if not case.variant_of or case.variant_of not in answers:
+            continue
+        pairs += 1
+        ours, theirs = _variant_view(answers[case.id]), _variant_view(answers[case.variant_of])
+        differ = {k: {"this": ours[k], "original": theirs[k]} for k in ours if ours[k] != theirs[k]}
+        if differ:
+            disagreements.append({"id": case.id, "variant_of": case.variant_of, "differ": differ})
+    return disagreements, pairs
+
+
 def run_cases(bot: Bot, cases: list[EvalCase]) -> Report:
     results: list[CaseResult] = []
-    answers: list[tuple[EvalCase, Answer]] = []
+    answers: dict[str, Answer] = {}
+    checked: dict[str, CheckResult] = {}
+    corpus = CorpusView.from_records(bot.retriever.records)
     known = {d.metadata["source_id"] for d in bot.retriever.chunks}
     invented: list[str] = []
+    latencies: dict[str, float] = {}
     for case in cases:
         started = time.perf_counter()
         answer = bot.answer(case.question, history=[t.model_dump() for t in case.history])
-        latency = (time.perf_counter() - started) * 1000
+        latencies[case.id] = (time.perf_counter() - started) * 1000
         invented += [c.source_id for c in answer.citations if c.source_id.split("#")[0] not in known]
-        failed = failed_checks(case, answer)
-        answers.append((case, answer))
-        results.append(CaseResult(case.id, case.category, case.language, case.question, not failed, failed,
-                                  round(latency, 1), answer.to_dict()))
-    fact_groups = [ok for case, answer in answers if not case.expect_refusal for ok in facts_found(case, answer)]
-    latencies = [r.latency_ms for r in results]
+        answers[case.id] = answer
+        checked[case.id] = check(case, answer, corpus)
+    disagreements, pairs = consistency(cases, answers)
+    for d in disagreements:
+        checked[d["id"]].failed.append("consistency: differs from " + d["variant_of"] + " in "
+                                       + ", ".join(d["differ"]))
+    for case in cases:
+        c = checked[case.id]
+        results.append(CaseResult(case.id, case.category, case.language, case.question, not c.failed, c.failed,
+                                  round(latencies[case.id], 1), answers[case.id].to_dict(), c.content_share))
+    by_case = {case.id: case for case in cases}
+    pairs_ = [(by_case[r.id], answers[r.id]) for r in results]
+    fact_groups = [ok for case, answer in pairs_ if not case.expect_refusal for ok in facts_found(case, answer)]
+    shares = [r for r in results if r.content_share is not None]
     summary = {
+        "run": {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "commit": _commit(),
+                "corpus_version": bot.retriever.state.built_at, "backend": bot.model.name if bot.model else "grounded"},
         "cases": len(results),
         "passed": sum(r.passed for r in results),
         "pass_rate": _rate([r.passed for r in results]),
-        "source_hit_rate": _rate([h for c, a in answers if not c.expect_refusal
+        "source_hit_rate": _rate([h for c, a in pairs_ if not c.expect_refusal
                                   if (h := source_hit(c, a)) is not None]),
         "fact_recall": _rate(fact_groups),
-        "refusal_accuracy_should_refuse": _rate([refusal_ok(c, a) for c, a in answers if c.expect_refusal]),
-        "refusal_accuracy_should_answer": _rate([refusal_ok(c, a) for c, a in answers if not c.expect_refusal]),
-        "language_accuracy": _rate([ok for c, a in answers if (ok := language_ok(c, a)) is not None]),
-        "latency_ms_p50": round(percentile(latencies, 50), 1),
-        "latency_ms_p95": round(percentile(latencies, 95), 1),
+        "refusal_accuracy_should_refuse": _rate([refusal_ok(c, a) for c, a in pairs_ if c.expect_refusal]),
+        "refusal_accuracy_should_answer": _rate([refusal_ok(c, a) for c, a in pairs_ if not c.expect_refusal]),
+        "language_accuracy": _rate([ok for c, a in pairs_ if (ok := language_ok(c, a)) is not None]),
+        "content_language_accuracy": _rate([r.content_share >= CONTENT_LANGUAGE_MIN for r in shares]),
+        "consistency_rate": _rate([True] * (pairs - len(disagreements)) + [False] * len(disagreements)),
+        "latency_ms_p50": round(percentile(list(latencies.values()), 50), 1),
+        "latency_ms_p95": round(percentile(list(latencies.values()), 95), 1),
         "invented_sources": sorted(set(invented)),
         "backend": bot.model.name if bot.model else "grounded",
-        "llm_fallbacks": sum(a.backend.startswith("grounded (llm fallback") for _, a in answers),
+        "llm_fallbacks": sum(a.backend.startswith("grounded (llm fallback") for a in answers.values()),
+        "by_check": _by_check(results),
         "by_category": _breakdown(results, "category"),
         "by_language": _breakdown(results, "language"),
+        "disagreements": disagreements,
     }
     return Report(summary, results)
+
+
+def _commit() -> str:
+    """The code's commit, so a report says what it measured ("unknown" outside a git checkout)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5)
+    except OSError:
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def _by_check(results: list[CaseResult]) -> dict[str, int]:
+    """How many cases failed each check (a case counts once per check)."""
+    counts: dict[str, int] = defaultdict(int)
+    for r in results:
+        for name in {check_name(f) for f in r.failed}:
+            counts[name] += 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def run_retrieval(bot: Bot, cases: list[EvalCase], ks: tuple[int, ...] = (1, 3, 5)) -> Report:

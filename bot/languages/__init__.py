@@ -1,0 +1,26 @@
+"""The languages investbot speaks: one YAML file per language in this folder (phrases, number words, …).
+
+Adding a language means adding one file named after its ISO 639-1 code.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).parent
+
+
+@lru_cache(maxsize=1)
+def all_languages() -> dict[str, dict]:
+    """Every language file, English first (the language records are written in and checked against)."""
+    files = sorted(HERE.glob("*.yaml"), key=lambda p: (p.stem != "en", p.stem))
+    return {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in files}
+
+
+def codes() -> tuple[str, ...]:
+    return tuple(all_languages())
+
+
+def language(code: str) -> dict:
+    return all_languages().get(code) or all_languages()["en"]
