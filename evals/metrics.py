@@ -11,7 +11,6 @@ import yaml
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 from bot.answer import Answer
-from bot.language import PHRASES
 from bot.languages import codes
 from evals.cases import EvalCase
 from index.summaries import sentences
@@ -32,6 +31,7 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _THOUSANDS.sub("", text)
+    text = re.sub(r"(?<=\d),(?=\d)", ".", text)  # a decimal comma (5,4) reads as a decimal point (5.4)
     return re.sub(r"\s+", " ", text)
 
 
@@ -47,7 +47,7 @@ class CorpusView:
     and the hubs' records (for sector checks)."""
 
     names: list[str] = field(default_factory=list)
-    hubs: dict[str, dict] = field(default_factory=dict)
+    hubs: dict[str, dict] = field(default_factory=dict)  # hub records, with their S3 areas' titles
 
     @classmethod
     def from_records(cls, records: dict[str, dict]) -> "CorpusView":
@@ -58,7 +58,9 @@ class CorpusView:
                 if isinstance(value, str) and value.strip():
                     names.add(value.strip())
                     names.update(p.strip(" )") for p in re.split(r" – | \(|, ", value) if len(p.strip()) > 2)
-        hubs = {rid: r for rid, r in records.items() if r.get("kind") == "hub"}
+        # a hub's sector words include its S3 areas' titles ("S3 area: Health industry (Industria della salute)")
+        hubs = {rid: {**r, "area_titles": [records.get(a, {}).get("title", a) for a in r.get("s3_areas", [])]}
+                for rid, r in records.items() if r.get("kind") == "hub"}
         return cls(sorted(names, key=len, reverse=True), hubs)
 
 
@@ -137,8 +139,13 @@ def notes_found(text: str) -> list[str]:
     return found
 
 
+@lru_cache(maxsize=1)
+def _uncertainty_phrases() -> list[str]:
+    return yaml.safe_load((files("evals") / "uncertainty_markers.yaml").read_text(encoding="utf-8"))
+
+
 def uncertainty_markers(text: str) -> int:
-    return sum(text.count(words["uncertain"]) for words in PHRASES.values() if words.get("uncertain"))
+    return sum(text.count(phrase) for phrase in _uncertainty_phrases())
 
 
 # --- the checks -------------------------------------------------------------------------------------------------
@@ -149,9 +156,20 @@ def source_hit(case: EvalCase, answer: Answer) -> bool | None:
     return any(c.source_id.startswith(prefix) for prefix in case.expect_sources for c in answer.citations)
 
 
+_NUMERIC = re.compile(r"^[\d.,]+$")
+
+
+def _found(alternative: str, text: str) -> bool:
+    """A number matches only as a whole number ("25" is not in "2025"); anything else as a substring."""
+    alternative = normalise(alternative)
+    if _NUMERIC.match(alternative):
+        return re.search(rf"(?<![\d.,]){re.escape(alternative)}(?![\d]|[.,]\d)", text) is not None
+    return alternative in text
+
+
 def _groups_found(groups: list[list[str]], text: str) -> list[bool]:
     text = normalise(text)
-    return [any(normalise(alt) in text for alt in group) for group in groups]
+    return [any(_found(alt, text) for alt in group) for group in groups]
 
 
 def facts_found(case: EvalCase, answer: Answer) -> list[bool]:
@@ -177,7 +195,7 @@ def hub_problems(case: EvalCase, answer: Answer, corpus: CorpusView) -> list[str
         record = corpus.hubs.get(hub.id, {})
         if case.hub_sector:
             words = normalise(" ".join([hub.name, *hub.sectors, *record.get("sectors", []),
-                                        *record.get("s3_areas", [])]))
+                                        *record.get("s3_areas", []), *record.get("area_titles", [])]))
             if not any(normalise(w) in words for w in case.hub_sector):
                 problems.append(f"off-sector hub {hub.id}")
         if case.hub_province and hub.province not in case.hub_province:

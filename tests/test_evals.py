@@ -33,9 +33,16 @@ def failed(case: EvalCase, answer: Answer) -> list[str]:
 
 def test_matching_ignores_case_accents_and_thousands_separators() -> None:
     assert normalise("Università di PAVIA") == "universita di pavia"
+    assert normalise("5,4 Milliarden") == normalise("5.4 milliarden")
     case = EvalCase(id="x", question="q", expect_facts=[["22847"], ["Citta"], ["1,000,000"]])
     assert facts_found(case, answer_with("There were 22,847 students in the città; 1.000.000 m²")) == [True] * 3
     assert facts_found(case, answer_with("There were 2,284 students")) == [False, False, False]
+
+
+def test_a_number_matches_only_as_a_whole_number() -> None:
+    case = EvalCase(id="x", question="q", expect_facts=[["25"]])
+    assert facts_found(case, answer_with("Lombardy has 25 ITS foundations")) == [True]
+    assert facts_found(case, answer_with("In 2025 there were 250 courses and 2.5 million")) == [False]
 
 
 def test_a_fact_group_passes_on_any_alternative() -> None:
