@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # importing the bot loads chromadb and the embedder: only the
     from bot.answer import Bot
 
 DEFAULT_EVALS = Path(__file__).resolve().parent.parent / "evals" / "questions.yaml"
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 def _settings() -> Settings:
@@ -61,6 +62,12 @@ def index(rebuild: bool) -> None:
     for path, reason in summary.failures:
         click.echo(f"FAILED {path}: {reason}", err=True)
     click.echo(summary.line())
+    if settings.corpus_dir.resolve() == DEFAULT_CORPUS.resolve() and not summary.failed:
+        from bot.shipped import refresh
+
+        written = refresh(settings.corpus_dir, settings.data_dir)
+        if written is not None:
+            click.echo(f"shipped embedding cache: {written} vectors (index/shipped-embeddings.npz)")
     sys.exit(1 if summary.failed else 0)
 
 
@@ -104,7 +111,7 @@ def serve(host: str, port: int) -> None:
 @click.option("--type", "hub_type", help="incubator, accelerator, research_centre, science_park, …")
 @click.option("--province", help="two-letter code: BG BS CO CR LC LO MB MI MN PV SO VA")
 @click.option("--sector", help="an activity, in any language: 'medical devices', 'batteries', …")
-@click.option("--area", "s3_area", help="an S3 area: health, aerospace, agrifood, advanced_manufacturing, …")
+@click.option("--area", "s3_area", help="an S3 area by id: industria-salute, aerospazio, agroalimentare, …")
 @click.option("--near", help="a municipality, province or area of Lombardy")
 @click.option("--km", type=float, default=25.0, show_default=True, help="radius around --near")
 @click.option("--limit", type=int, default=20, show_default=True)

@@ -6,7 +6,6 @@ numbers are never computed or reworded, because whole sentences are quoted.
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 from langchain_core.documents import Document
@@ -16,9 +15,6 @@ from bot.language import phrases
 from bot.retrieve import Hit
 from index.lexical import tokenize
 from index.sentences import split_sentences
-
-if TYPE_CHECKING:  # the advisor builds on the hub search, which builds on this module's HubRef
-    from bot.advisor import Advice
 
 MAX_STATEMENTS = 5
 # Sentence scoring: meaning first (cosine), then shared rare words, the chunk's rank and the quote language.
@@ -31,12 +27,8 @@ SIBLING_RANKS = 4  # the records found by the first hits lend all their chunks t
 PROSE_KINDS = {"page", "pdf"}
 ORGANISATION_KINDS = {"cluster", "competence_centre", "university", "its", "hub"}
 _LABEL = re.compile(r"^[A-Z][\w /&()-]{1,40}:\s")
-ADVISOR_STATEMENTS = 2  # quoted statements that open an advisor answer, before its sections
 HUB_SECTORS_SHOWN = 3
 SNIPPET_JOIN = " … "  # between two sentences quoted from the same chunk
-HUB_TYPE_LABEL = {"research_centre": "research centre", "innovation_hub": "innovation hub",
-                  "science_park": "science park", "competence_centre": "competence centre",
-                  "digital_innovation_hub": "digital innovation hub", "university_tto": "university TTO"}
 
 
 @dataclass
@@ -157,62 +149,79 @@ def statement(hit: Hit, sentence: str) -> str:
     is a sentence about an organisation that does not name it ("Leads the MADE competence centre…")."""
     kind = hit.doc.metadata.get("kind")
     title = hit.doc.metadata.get("title", "")
+    if hit.doc.metadata.get("summary_of"):
+        return sentence  # a summary names its subject, in the reader's language
     if kind not in PROSE_KINDS and (_LABEL.match(sentence) or (kind in ORGANISATION_KINDS
                                                                and title.split(" (")[0] not in sentence)):
         return f"{title} — {sentence}"
     return sentence
 
 
-def compose_answer(query: str, query_vector: list[float], lang: str, hits: list[Hit], sentence_index: SentenceIndex,
-                   by_source: dict[str, list[Document]], idf: dict[str, float], default_idf: float,
-                   hubs: list[tuple[Hit, HubRef]], no_hub_here: bool = False,
-                   advice: "Advice | None" = None) -> Composition:
-    """Quoted statements; for a where-to-locate question, the advisor's sections around the hubs found by the hub
-    search (S3 area and cluster, hubs, talent, site scouting); every line cited."""
-    words = phrases(lang)
-    quote_language = "it" if lang == "it" else "en"
-    citations = Citations()
-    statements = []
-    picked = pick_statements(query, query_vector, hits, sentence_index, by_source, idf, default_idf, quote_language)
-    if advice:  # the sections say it better: the opening keeps the statements they do not repeat (a few, when
-        # the sections are about the investor's sector)
-        in_sections = advice.sentences()
-        picked = [(hit, s) for hit, s in picked if s not in in_sections]
-        picked = picked[:ADVISOR_STATEMENTS] if advice.sector_specific else picked
-    for hit, sentence in picked:
-        n = citations.cite(hit, sentence)
-        note = f" {words['uncertain']}" if hit.doc.metadata.get("uncertain") else ""
-        statements.append(f"{statement(hit, sentence)} [{n}]{note}")
-    lines = [words["lead"], "", statements[0], ""] if statements else [words["lead"], ""]
-    lines += [f"- {s}" for s in statements[1:]]
+class Writer:
+    """An answer being written: lines of Markdown, each statement cited, in one language's phrases."""
 
-    def section(title: str, quoted: list[tuple[Hit, str]]) -> None:
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.words = phrases(lang)
+        self.citations = Citations()
+        self.lines: list[str] = []
+        self.hubs: list[HubRef] = []
+
+    def cite(self, hit: Hit, text: str, shown: str | None = None) -> str:
+        """`text` as the citation's snippet shows it (the source's own words), `shown` as the answer says it."""
+        return f"{shown or text} [{self.citations.cite(hit, text)}]"
+
+    def lead(self, text: str, hit: Hit | None = None) -> None:
+        """The answer's first paragraph: what was asked, first."""
+        self.lines += [self.cite(hit, text) if hit else text, ""]
+
+    def bullets(self, quoted: list[tuple[Hit, str]]) -> None:
+        self.lines += [f"- {self.cite(hit, text, statement(hit, text))}" for hit, text in quoted]
+
+    def section(self, title: str, quoted: list[tuple[Hit, str]]) -> None:
         if quoted:
-            lines.extend(["", f"**{title}**", ""])
-            lines.extend(f"- {statement(hit, sentence)} [{citations.cite(hit, sentence)}]" for hit, sentence in quoted)
+            self.lines += ([] if self.lines[-1:] == [""] else [""]) + [f"**{title}**", ""]
+            self.bullets(quoted)
 
-    if advice:
-        section(words["s3_area"], advice.area)
-        section(words["clusters"], advice.clusters)
-    if no_hub_here:
-        lines += ["", words["no_hubs"]]
-    if hubs:
-        lines += ["", f"**{words['hubs']}**", "", f"| {words['hub_cols']} |", "|---|---|---|---|---|"]
-    for hit, hub in hubs:
-        sentences = split_sentences(hit.doc.page_content)
-        n = citations.cite(hit, sentences[0]) if sentences else 0
-        for sentence in sentences:  # the Focus column quotes this line: the snippet shows where it comes from
-            if sentence.startswith("Sectors:"):
-                citations.cite(hit, sentence)
-        where = words["approx"] if hub.coord_precision == "city" else words["exact"]
-        label = HUB_TYPE_LABEL.get(hub.type, hub.type)
-        name = f"[{hub.name}]({hub.website})" if hub.website else hub.name
-        focus = ", ".join(hub.sectors[:HUB_SECTORS_SHOWN])
-        lines.append(f"| {name} [{n}] | {label} | {hub.city} ({hub.province}) | {focus} | {where} |")
-    if advice:
-        section(words["talent"], advice.talent)
-        section(words["scouting"], advice.scouting)
-    return Composition("\n".join(lines).strip(), citations.items, [hub for _, hub in hubs])
+    def text(self, line: str) -> None:
+        self.lines += ["", line]
+
+    def hub_table(self, hubs: list[tuple[Hit, HubRef]], no_hub_here: bool = False) -> None:
+        words = self.words
+        gap = [] if self.lines[-1:] == [""] else [""]
+        if no_hub_here:
+            self.lines += [*gap, words["no_hubs"], ""]
+            gap = []
+        if hubs:
+            self.lines += [*gap, f"**{words['hubs']}**", "", f"| {words['hub_cols']} |", "|---|---|---|---|---|"]
+        for hit, hub in hubs:
+            sentences = split_sentences(hit.doc.page_content)
+            n = self.citations.cite(hit, sentences[0] if sentences else hit.doc.page_content)
+            where = words["approx"] if hub.coord_precision == "city" else words["exact"]
+            label = words.get("hub_types", {}).get(hub.type, hub.type.replace("_", " "))
+            name = f"[{hub.name}]({hub.website})" if hub.website else hub.name
+            focus = ", ".join(hub.sectors[:HUB_SECTORS_SHOWN])
+            self.lines.append(f"| {name} [{n}] | {label} | {hub.city} ({hub.province}) | {focus} | {where} |")
+            self.hubs.append(hub)
+
+    def done(self) -> Composition:
+        return Composition("\n".join(self.lines).strip(), self.citations.items, self.hubs)
+
+
+def compose_answer(query: str, query_vector: list[float], lang: str, hits: list[Hit], sentence_index: SentenceIndex,
+                   by_source: dict[str, list[Document]], idf: dict[str, float], default_idf: float) -> Composition:
+    """The free-text answer: the sentences of the retrieved chunks closest in meaning to the question, the best
+    first, every one cited. Sentences in another language than the question's are labelled as quotes."""
+    writer = Writer(lang)
+    picked = pick_statements(query, query_vector, hits, sentence_index, by_source, idf, default_idf, lang)
+    own = [(hit, s) for hit, s in picked if hit.doc.metadata.get("language") == lang]
+    quoted = [(hit, s) for hit, s in picked if hit.doc.metadata.get("language") != lang]
+    if own:
+        writer.lines += [writer.cite(own[0][0], own[0][1], statement(*own[0])), ""]
+        writer.bullets(own[1:])
+    if quoted:
+        writer.section(writer.words["quoted"], quoted)
+    return writer.done()
 
 
 def evidence_text(hit: Hit) -> str:
@@ -232,13 +241,12 @@ def evidence_citations(answer: str, evidence: list[Hit]) -> list[Citation]:
     return list(citations.values())
 
 
-def compose_refusal(lang: str, reason: str, contact: Hit | None) -> Composition:
+def compose_refusal(lang: str, reason: str, contact: tuple[Hit, str] | None) -> Composition:
+    """The decline in the investor's language, with the agency's contact (its summary in that language)."""
     words = phrases(lang)
     text = words["injection" if reason == "injection" else "refusal"]
     if contact is None:
         return Composition(text)
     citations = Citations()
-    sentence = next((s for s in split_sentences(contact.doc.page_content) if "@" in s or "http" in s),
-                    contact.doc.page_content)
-    n = citations.cite(contact, sentence)
-    return Composition(f"{text}\n\n> {sentence} [{n}]", citations.items)
+    hit, line = contact
+    return Composition(f"{text}\n\n> {line} [{citations.cite(hit, line)}]", citations.items)

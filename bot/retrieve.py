@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -9,12 +10,18 @@ from functools import cached_property
 import numpy as np
 from chromadb.api import ClientAPI
 from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 
-from index.embeddings import E5Embeddings
+from index.embeddings import E5Embeddings, E5QueryEmbeddings
 from index.lexical import LexicalIndex, tokenize
 from index.store import served_chunks, served_sentences, vectorstore
 
 RRF_K = 60  # the constant of Cormack et al.; it damps the weight of the very first ranks
+MIN_NAME_CHARS = 4  # shorter names ("ITS", "TAV") are too often ordinary words or several things
+SAME_SOURCE_HITS = 2
+LEXICAL_WEIGHT = 0.1  # of the bm25 ranking in the fusion, the dense one weighing 1: with six-language summaries
+# the English ones matched words out of context ("high-specialisation"); on the public set (retrieval only) recall@5
+# was 92.9 % at 1.0, 94.5 % at 0.5, 97.2 % at 0.2 and 0.0, 98.2 % at 0.1
 
 
 @dataclass
@@ -36,8 +43,10 @@ class Retrieval:
 
 
 class HybridRetriever:
-    def __init__(self, client: ClientAPI) -> None:
+    def __init__(self, client: ClientAPI, passage_embeddings: Embeddings | None = None) -> None:
         self.embeddings = E5Embeddings()
+        # texts the bot embeds beyond the index (hub sector lists), cached on disk when the caller gives a cache
+        self.passage_embeddings = passage_embeddings or self.embeddings
         self.state, self.chunks = served_chunks(client)
         self._store = vectorstore(client, self.state.collection, self.embeddings)
         self.sentences = served_sentences(client, self.state)
@@ -52,6 +61,11 @@ class HybridRetriever:
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.default_idf = math.log(1 + n)
 
+    @property
+    def embeddings_for_queries(self) -> E5QueryEmbeddings:
+        """Texts embedded as questions, uncached (the bot's router is given a cached one by from_settings)."""
+        return E5QueryEmbeddings()
+
     @cached_property
     def records(self) -> dict[str, dict]:
         """The structured records (hubs, clusters, universities…) by source id, from their chunks' metadata."""
@@ -61,6 +75,34 @@ class HybridRetriever:
     def records_of(self, kind: str) -> dict[str, dict]:
         return {sid: r for sid, r in self.records.items() if r.get("kind") == kind}
 
+    def with_role(self, role: str) -> list[str]:
+        """The records the data marks for a job ("agency_contact", "site_scouting"), in corpus order."""
+        return [sid for sid, r in self.records.items() if role in r.get("roles", [])]
+
+    @cached_property
+    def _names(self) -> tuple[re.Pattern, dict[str, str]]:
+        """Every record's names: title, name, Italian name, acronym, and each of them cut before " – " or " ("
+        (what a bracket holds is often a city, which names no record)."""
+        by_name: dict[str, str] = {}
+        for sid, record in self.records.items():
+            for key in ("title", "name", "name_it", "acronym"):
+                value = str(record.get(key) or "")
+                for part in {value, value.split(" – ")[0], value.split(" (")[0]}:
+                    part = part.strip()
+                    if len(part) >= MIN_NAME_CHARS and not part.casefold().startswith(("s3 area", "lombardy in")):
+                        by_name.setdefault(part.casefold(), sid)
+        alternatives = sorted(by_name, key=len, reverse=True)
+        return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, alternatives)) + r")(?!\w)", re.IGNORECASE), by_name
+
+    def named(self, text: str) -> list[str]:
+        """The records a text names, in order of mention."""
+        pattern, by_name = self._names
+        return list(dict.fromkeys(by_name[m.group(1).casefold()] for m in pattern.finditer(text)))
+
+    def summary(self, source_id: str, lang: str) -> Document | None:
+        """A record's summary chunk in this language (English when the record has none in it)."""
+        return self._by_id.get(f"{source_id}#{lang}") or self._by_id.get(f"{source_id}#en")
+
     def chunk_vectors(self, ids: list[str]) -> np.ndarray:
         """The stored embeddings of these chunks, in this order."""
         if not ids:
@@ -69,7 +111,23 @@ class HybridRetriever:
         by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
         return np.asarray([by_id[i] for i in ids], dtype=np.float32)
 
-    def search(self, query: str, k: int = 8, pool: int = 24) -> Retrieval:
+    def _in_language(self, ranked: list[tuple[str, float]], lang: str) -> list[tuple[str, float]]:
+        kept, per_source = [], Counter()
+        for chunk_id, score in ranked:
+            meta = self._by_id[chunk_id].metadata
+            summary_language = meta.get("summary_of")
+            if summary_language and summary_language != lang and f"{meta['source_id']}#{lang}" in self._by_id:
+                continue
+            if per_source[meta["source_id"]] >= SAME_SOURCE_HITS:
+                continue
+            per_source[meta["source_id"]] += 1
+            kept.append((chunk_id, score))
+        return kept
+
+    def search(self, query: str, k: int = 8, pool: int = 48, lang: str | None = None) -> Retrieval:
+        """The k best chunks by fused rank. With `lang`, a record's summaries in other languages are left out (the
+        record is found through the summary in `lang`, or its details) and a record counts at most twice, so the
+        hits are k different answers rather than one record in six languages."""
         vector = self.embeddings.embed_query(query)
         dense = self._store.similarity_search_by_vector_with_relevance_scores(vector, k=min(pool, len(self.chunks)))
         fused: dict[str, float] = {}
@@ -79,8 +137,10 @@ class HybridRetriever:
             similarity[doc.id] = 1.0 - distance  # cosine space: distance = 1 - similarity
         for rank, (position, _score) in enumerate(self._lexical.search(query, pool)):
             doc_id = self.chunks[position].id
-            fused[doc_id] = fused.get(doc_id, 0.0) + 1 / (RRF_K + rank + 1)
-        ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)[:k]
-        hits = [Hit(self._by_id[i], s, similarity.get(i)) for i, s in ranked]
+            fused[doc_id] = fused.get(doc_id, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
+        ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
+        if lang:
+            ranked = self._in_language(ranked, lang)
+        hits = [Hit(self._by_id[i], s, similarity.get(i)) for i, s in ranked[:k]]
         best = max(similarity.values(), default=0.0)
         return Retrieval(hits, best, vector)

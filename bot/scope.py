@@ -1,12 +1,8 @@
-"""Is a question for investbot at all? Prompt injection, places outside Lombardy, and off-topic intents."""
+"""Is a question for investbot at all? Prompt injection and places outside Lombardy."""
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-
-import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from bot.gazetteer import foreign_place, mentions_lombardy
 
@@ -24,26 +20,6 @@ INJECTION = re.compile(
     re.IGNORECASE,
 )
 
-# Kinds of questions the corpus never answers. They are compared by meaning (e5 is multilingual), so a
-# question in any language about the same intent is caught; the corpus itself is the counterweight.
-OFF_TOPIC = [
-    "What is the weather forecast for tomorrow?",
-    "Write a Python function or fix my code",
-    "How much does it cost to rent an apartment or office right now?",
-    "What are today's news headlines?",
-    "What is the current stock price or exchange rate?",
-    "What is the corporate tax rate and tax law in another country?",
-    "Give me a recipe for dinner",
-    "Who won the football match?",
-    "Tell me a joke or a poem",
-    "I have a headache, what medicine should I take?",
-    "Translate this sentence for me",
-    "Which flight or train should I book to travel?",
-    "What is the population or economy of another country or region?",
-    "Who will win the next election?",
-]
-
-
 @dataclass
 class ScopeVerdict:
     in_scope: bool
@@ -51,15 +27,13 @@ class ScopeVerdict:
 
 
 class ScopeGuard:
-    def __init__(self, embeddings: Embeddings, geo_dir: Path, floor: float, margin: float = 0.0) -> None:
-        self.embeddings = embeddings
+    """The checks before meaning is weighed: attempts to steer the bot, places outside Lombardy; and after
+    retrieval, for questions no intent claims, the relevance floor. Off-topic questions are an intent of the router
+    (bot/intents.yaml), learnt from examples in every language."""
+
+    def __init__(self, geo_dir: Path, floor: float) -> None:
         self.geo_dir = geo_dir
         self.floor = floor
-        self.margin = margin
-
-    @cached_property
-    def _off_topic(self) -> np.ndarray:
-        return np.array([self.embeddings.embed_query(q) for q in OFF_TOPIC])
 
     def before_retrieval(self, question: str) -> ScopeVerdict:
         if INJECTION.search(question):
@@ -69,10 +43,5 @@ class ScopeGuard:
             return ScopeVerdict(False, f"elsewhere:{place}")
         return ScopeVerdict(True)
 
-    def after_retrieval(self, query_vector: list[float], best_similarity: float) -> ScopeVerdict:
-        if best_similarity < self.floor:
-            return ScopeVerdict(False, "no_evidence")
-        off_topic = float(np.max(self._off_topic @ np.asarray(query_vector)))
-        if off_topic > best_similarity + self.margin:
-            return ScopeVerdict(False, "off_topic")
-        return ScopeVerdict(True)
+    def relevant(self, best_similarity: float) -> bool:
+        return best_similarity >= self.floor

@@ -25,7 +25,7 @@ from index.store import COLLECTION_PREFIX, IndexState, read_state, sentence_coll
 
 log = logging.getLogger(__name__)
 # Bump when chunking or sentence splitting changes, so the next `investbot index` rebuilds everything.
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 SPLITTER = RecursiveCharacterTextSplitter(chunk_size=700, chunk_overlap=100, separators=["\n\n", "\n", ". ", " "])
 
 
@@ -56,11 +56,16 @@ def file_hash(path: Path) -> str:
 
 
 def chunk(docs: list[Document]) -> list[Document]:
-    """Split loaded documents; a chunk's id is `<source id>#<n>` (`#p<page>.<n>` for PDF pages)."""
+    """Split loaded documents; a chunk's id is `<source id>#<n>` (`#p<page>.<n>` for PDF pages); a record's summary,
+    short and never split, is `<source id>#<language>`."""
     out: list[Document] = []
     counters: dict[str, int] = {}
     for doc in docs:
         sid = doc.metadata["source_id"]
+        if lang := doc.metadata.get("summary_of"):
+            out.append(Document(id=f"{sid}#{lang}", page_content=doc.page_content.strip(),
+                                metadata={**doc.metadata, "chunk_id": f"{sid}#{lang}"}))
+            continue
         page = doc.metadata.get("page")
         for piece in SPLITTER.split_text(doc.page_content):
             if len(piece.strip()) < 20:  # stray headings and page furniture carry no answer
@@ -87,6 +92,18 @@ def sentence_documents(chunks: list[Document]) -> list[Document]:
             docs.append(Document(id=f"{c.id}/s{i}", page_content=context,
                                  metadata={"chunk_id": c.id, "position": i, "sentence": text}))
     return docs
+
+
+def embedded_texts(corpus_dir: Path) -> list[str]:
+    """Every text an index of this corpus embeds (chunks and sentence contexts), without embedding any."""
+    texts = []
+    for path in corpus_files(corpus_dir):
+        try:
+            chunks = chunk(load_file(path, corpus_dir))
+        except LoadError:
+            continue
+        texts += [c.page_content for c in chunks] + [d.page_content for d in sentence_documents(chunks)]
+    return texts
 
 
 def build_index(client: ClientAPI, corpus_dir: Path, data_dir: Path, rebuild: bool = False,

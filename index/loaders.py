@@ -84,17 +84,22 @@ def load_pdf(path: Path, rel: str) -> list[Document]:
 
 
 def load_records(path: Path, rel: str) -> list[Document]:
+    """Each record gives one document per summary language (so a question in any language finds the record in that
+    language; chunk id `<source id>#<lang>`) and one for its details (chunked as `<source id>#<n>`). Notes are not
+    indexed."""
     try:
         records = read_records(path)
     except ValueError as exc:
         raise LoadError(str(exc)) from exc
     docs = []
     for record in records:
-        meta = _metadata(record, record.kind, rel)
-        meta["uncertain"] = record.uncertain
-        # The whole record travels with its chunk, so the map and the advisor (a cluster's website and S3 area,
-        # a university's city) work from the index alone.
-        meta["record"] = json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
+        meta = {**_metadata(record, record.kind, rel), "confidence": record.confidence}
+        # The whole record travels with its English summary, so the map and the advisor (a cluster's website and
+        # S3 areas, a university's city) work from the index alone.
+        whole = json.dumps(record.model_dump(mode="json", exclude={"notes"}), ensure_ascii=False)
+        for lang, summary in record.summary.items():
+            extra = {"language": lang, "summary_of": lang} | ({"record": whole} if lang == "en" else {})
+            docs.append(Document(page_content=summary, metadata={**meta, **extra}))
         docs.append(Document(page_content=record.text, metadata=meta))
     return docs
 

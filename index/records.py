@@ -18,6 +18,8 @@ from pydantic import (
     field_validator,
 )
 
+from index.summaries import NOTE_PATTERNS, summary_problems
+
 PROVINCES = {
     "BG": "Bergamo", "BS": "Brescia", "CO": "Como", "CR": "Cremona", "LC": "Lecco", "LO": "Lodi",
     "MB": "Monza e Brianza", "MI": "Milano", "MN": "Mantova", "PV": "Pavia", "SO": "Sondrio", "VA": "Varese",
@@ -29,20 +31,27 @@ HUB_TYPES = Literal[
     "incubator", "accelerator", "innovation_hub", "science_park", "research_centre", "competence_centre",
     "coworking", "digital_innovation_hub", "university_tto",
 ]
+
 SOURCE_ID = re.compile(r"^[a-z0-9]+:[a-z0-9][a-z0-9._-]*$")
 
 
 class RecordBase(BaseModel):
+    """What every record has. `summary` (1-3 sentences per language) and `text` (the details, in `language`) are
+    what investors read and what is indexed; `notes` (curation doubts) are kept, never indexed, never shown."""
+
     model_config = ConfigDict(extra="allow")
 
     id: str
     kind: str
     title: str = Field(min_length=1)
     url: HttpUrl
-    sources: list[HttpUrl] = Field(min_length=1)
+    sources: list[HttpUrl] = Field(min_length=1)  # best first: the organisation, the agency, the Region, statistics
     language: str = "en"
+    summary: dict[str, str]
     text: str = Field(min_length=20)
-    uncertain: bool = False
+    notes: list[str] = []
+    confidence: Literal["confirmed", "reported"] = "confirmed"  # reported: one secondary source, attributed in text
+    roles: list[str] = []  # what the bot looks a record up for, e.g. "agency_contact", "site_scouting"
 
     @field_validator("id")
     @classmethod
@@ -56,12 +65,23 @@ class RecordBase(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("text is empty")
+        if note := NOTE_PATTERNS.search(value):
+            raise ValueError(f"text holds a curation note or a raw field label ({note.group(0)!r}): move it to notes")
+        return value
+
+    @field_validator("summary")
+    @classmethod
+    def _has_english(cls, value: dict[str, str]) -> dict[str, str]:
+        if not (value.get("en") or "").strip():
+            raise ValueError("summary needs at least the English text ('en'), the one the others are checked against")
         return value
 
 
 class ClusterRecord(RecordBase):
     kind: Literal["cluster"]
-    s3_area: str
+    name_it: str | None = None
+    acronym: str | None = None
+    s3_areas: list[str] = Field(min_length=1)  # ids of S3 area records
     website: HttpUrl | None = None
 
 
@@ -100,7 +120,7 @@ class HubRecord(RecordBase):
     lon: float
     coord_precision: Literal["city", "address"]
     sectors: list[str] = []
-    s3_areas: list[str] = []
+    s3_areas: list[str] = []  # ids of S3 area records
     founded: int | None = None
     website: HttpUrl | None = None
 
@@ -179,6 +199,7 @@ def check_corpus(corpus_dir: Path) -> tuple[int, list[str]]:
 
     problems: list[str] = []
     seen: dict[str, str] = {}
+    records: list[tuple[str, RecordBase]] = []
     count = 0
     for path in corpus_files(corpus_dir):
         rel = path.relative_to(corpus_dir).as_posix()
@@ -194,10 +215,38 @@ def check_corpus(corpus_dir: Path) -> tuple[int, list[str]]:
                 problems.append(f"{rel}: duplicate id {id_} (also in {seen[id_]})")
             seen[id_] = rel
             count += 1
+        if path.suffix == ".json":
+            records += [(rel, r) for r in read_records(path)]
+    problems += _check_records(records, seen)
     municipalities = corpus_dir / "geo" / "lombardy_municipalities.csv"
     if municipalities.exists():
         count += _check_municipalities(municipalities, problems)
     return count, problems
+
+
+def organisation_names(records: list[RecordBase]) -> set[str]:
+    """Acronyms the corpus knows organisations by (a record's acronym, the capitalised tokens of its title): they
+    must be spelled the same in every language of a summary."""
+    names = {r.acronym for r in records if getattr(r, "acronym", None)}
+    for r in records:
+        names.update(t for t in _ACRONYM.findall(r.title) if "&" not in t)
+    return names
+
+
+_ACRONYM = re.compile(r"(?<!\w)[A-Z][A-Z0-9.&-]*[A-Z0-9](?!\w)")
+
+
+def _check_records(records: list[tuple[str, RecordBase]], ids: dict[str, str]) -> list[str]:
+    """Summaries in every language saying the same thing, and links that point to records of the right kind."""
+    problems = []
+    names = organisation_names([r for _, r in records])
+    kinds = {r.id: r.kind for _, r in records}
+    for rel, record in records:
+        problems += [f"{rel}: {record.id}: {p}" for p in summary_problems(record.summary, names)]
+        for area in getattr(record, "s3_areas", []):
+            if kinds.get(area) != "s3":
+                problems.append(f"{rel}: {record.id}: s3_areas names {area!r}, which is no S3 record of the corpus")
+    return problems
 
 
 def _check_municipalities(path: Path, problems: list[str]) -> int:

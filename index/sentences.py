@@ -6,7 +6,7 @@ import re
 # Single letters and a few abbreviations ("DGR n. XI/4155", "c. 2015", "e.g. Milan") do not end a sentence.
 _SENTENCE_END = re.compile(
     r"(?<=[.!?])(?<!\b\w\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bca\.)(?<!\bno\.)(?<!\bNo\.)(?<!\bvs\.)(?<!\bSt\.)"
-    r"\s+(?=[A-Z0-9\"“«(À-Ý])|\n+|\s+[•·]\s+|^\s*[-•·]\s+",
+    r"\s+(?=[A-Z0-9\"“«(À-Ý])|(?<=[。！？])\s*|\n+|\s+[•·]\s+|^\s*[-•·]\s+",
     re.MULTILINE,
 )
 MIN_CHARS = 25
@@ -23,7 +23,12 @@ def _is_reference_list(piece: str) -> bool:
 
 
 def _is_heading(piece: str) -> bool:
-    return not piece.endswith((".", "!", "?", ":", ";")) and len(piece.split()) < 8
+    return not piece.endswith((".", "!", "?", ":", ";", "。", "！", "？", "：")) and len(piece.split()) < 8
+
+
+def _length(piece: str) -> int:
+    """Characters, a Chinese character counting as three: it carries about as much as a short word."""
+    return len(piece) + 2 * sum("\u4e00" <= ch <= "\u9fff" for ch in piece)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -36,14 +41,14 @@ def split_sentences(text: str) -> list[str]:
     while i < len(pieces):
         piece = pieces[i]
         i += 1
-        if piece.endswith(":"):
+        if piece.endswith((":", "：")):
             items = []
-            while i < len(pieces) and len(pieces[i]) <= LIST_ITEM_CHARS and not pieces[i].endswith(":"):
+            while i < len(pieces) and len(pieces[i]) <= LIST_ITEM_CHARS and not pieces[i].endswith((":", "：")):
                 items.append(pieces[i].rstrip(";."))
                 i += 1
             if not items:
                 continue
             piece = f"{piece} {'; '.join(items)}."
-        if len(piece) >= MIN_CHARS and not _is_heading(piece) and not _is_reference_list(piece):
+        if _length(piece) >= MIN_CHARS and not _is_heading(piece) and not _is_reference_list(piece):
             out.append(piece)
     return out

@@ -7,7 +7,7 @@ import pytest
 
 from bot.settings import Settings
 
-ANSWER_KEYS = {"question", "answer", "language", "refused", "citations", "hubs", "backend", "timings_ms"}
+ANSWER_KEYS = {"question", "answer", "language", "refused", "citations", "hubs", "backend", "timings_ms", "intent"}
 CITATION_KEYS = {"n", "source_id", "title", "url", "page", "snippet"}
 
 

@@ -51,18 +51,18 @@ def test_invalid_province_lists_the_valid_codes(bot: Bot) -> None:
 
 
 def test_s3_area_filter_keeps_only_hubs_of_that_area(bot: Bot) -> None:
-    matches = bot.hub_search.search(s3_area="health", limit=50)
-    assert matches and all("health" in bot.hub_search.records[m.hub.id]["s3_areas"] for m in matches)
-    in_pavia = bot.hub_search.search(s3_area="health", province="PV", limit=50)
+    matches = bot.hub_search.search(s3_area="industria-salute", limit=50)
+    assert matches and all("s3:industria-salute" in bot.hub_search.records[m.hub.id]["s3_areas"] for m in matches)
+    in_pavia = bot.hub_search.search(s3_area="s3:industria-salute", province="PV", limit=50)
     assert in_pavia and {m.hub.id for m in in_pavia} < {m.hub.id for m in matches}
-    with pytest.raises(HubQueryError, match="Valid areas: aerospace, agrifood"):
+    with pytest.raises(HubQueryError, match="Valid areas: aerospazio, agroalimentare"):
         bot.hub_search.search(s3_area="space")
 
 
 @pytest.mark.parametrize(("sector", "expected_tag"), [
-    ("genomics and cancer therapies", "health"),        # words in no test question and no tag name
-    ("precision farming and dairy", "agrifood"),
-    ("industrial robots and machine tools", "advanced_manufacturing"),
+    ("genomics and cancer therapies", "s3:industria-salute"),        # words in no test question and no area name
+    ("precision farming and dairy", "s3:agroalimentare"),
+    ("industrial robots and machine tools", "s3:manifatturiero-avanzato"),
 ])
 def test_sector_is_mapped_by_meaning(bot: Bot, sector: str, expected_tag: str) -> None:
     top = bot.hub_search.search(sector=sector, limit=5)
@@ -78,7 +78,7 @@ def test_medical_devices_question_gets_the_same_advice_in_three_languages(bot: B
     for question in questions:
         answer = bot.answer(question)
         assert not answer.refused and answer.hubs
-        assert all("health" in bot.hub_search.records[h.id]["s3_areas"] for h in answer.hubs[:4])
+        assert all("s3:industria-salute" in bot.hub_search.records[h.id]["s3_areas"] for h in answer.hubs)
         cited = {c.source_id.split("#")[0] for c in answer.citations}
         assert {"s3:industria-salute", "cluster:ctl-scienze-vita", "fact:where-to-locate-3"} <= cited
         assert any(s.startswith("uni:") for s in cited) and any(s.startswith("its:") for s in cited)
@@ -94,7 +94,7 @@ def test_medical_devices_question_gets_the_same_advice_in_three_languages(bot: B
 def test_a_sector_without_a_clear_s3_area_gets_no_cluster_but_its_hubs(bot: Bot) -> None:
     answer = bot.answer("We are a fintech startup: where in Lombardy should we locate?")
     assert answer.hubs[0].id == "hub:fintech-district-milano"
-    assert "Technology cluster to contact" not in answer.answer and "S3 specialisation area" not in answer.answer
+    assert not any(c.source_id.startswith(("cluster:", "s3:")) for c in answer.citations)  # no area, no cluster
     assert "info@investinlombardy.it" in answer.answer  # the agency still helps with sites
 
 

@@ -79,5 +79,6 @@ def test_a_crash_mid_build_leaves_the_old_index_answering(tiny_corpus: Path, tin
 
 def test_english_question_finds_the_italian_page(tiny_corpus: Path, tiny_client, tmp_path: Path) -> None:
     build_index(tiny_client, tiny_corpus, tmp_path / "data")
-    hits = HybridRetriever(tiny_client).search("Which seven specialisation areas has the region identified?").hits
+    hits = HybridRetriever(tiny_client).search("Which seven specialisation areas has the region identified?",
+                                               lang="en").hits
     assert "page:innovazione" in [h.source_id for h in hits[:3]]

@@ -1,0 +1,246 @@
+"""One answer builder per intent (bot/intents.yaml), each writing in the question's language from the records'
+typed facts and summaries: the answer to the question first, then a few supporting lines, then the sections the
+intent has. Every sentence is a record's own text or a phrase of the language file filled with names, numbers and
+URLs copied from the records; nothing is computed.
+
+An answer goes out only if it answers what was asked: a count question needs a number, a website question that
+website, a where question a place. Otherwise the investor is told, politely, that the sources do not give it.
+"""
+
+import re
+from dataclasses import dataclass, field
+from functools import partial
+
+from bot.advisor import AGENCY_CONTACT, Advisor
+from bot.compose import PROSE_KINDS, Composition, HubRef, Writer, compose_answer, compose_refusal
+from bot.gazetteer import Place, distance_km
+from bot.hubs import HubSearch, hub_ref
+from bot.languages import language
+from bot.retrieve import Hit, HybridRetriever, Retrieval
+from bot.route import Route
+from index.sentences import split_sentences
+
+HUBS_SHOWN = 6
+NEAR_KM = 25  # "near <town>": hubs within this great-circle distance
+SUPPORTING_RECORDS = 2  # records quoted after the one that answers
+_DIGIT = re.compile(r"\d")
+_URL = re.compile(r"https?://")
+
+
+@dataclass
+class Question:
+    """What the builders read: the question, its search text (with the earlier turn for a follow-up), language,
+    retrieval, the place it names, and the hubs shown in the earlier turn (for "which one is closest?")."""
+
+    text: str
+    query: str
+    lang: str
+    found: Retrieval
+    place: Place | None = None
+    named: list[str] = field(default_factory=list)  # records the question names, in order of mention
+    earlier_hubs: list[str] | None = None
+
+    def asks(self, what: str) -> bool:
+        patterns = language(self.lang).get("asks", {}).get(what, [])
+        return any(re.search(p, self.text.casefold()) for p in patterns)
+
+
+@dataclass
+class Built:
+    composition: Composition
+    refused: bool = False
+    evidence: list[Hit] | None = None
+
+
+class Builders:
+    def __init__(self, retriever: HybridRetriever, hub_search: HubSearch, advisor: Advisor) -> None:
+        self.retriever = retriever
+        self.hub_search = hub_search
+        self.advisor = advisor
+        self.contact_id = next(iter(retriever.with_role(AGENCY_CONTACT)), None)
+
+    def build(self, route: Route, q: Question) -> Built:
+        spec = route.spec
+        builder = spec.get("builder", "free_text")
+        if builder == "records":
+            return self.records(q, spec["kinds"])
+        if builder == "decline":
+            return self.decline(q, language(q.lang)["topics"][spec["topic"]])
+        if builder in ("refuse", "injection"):
+            return Built(compose_refusal(q.lang, "injection" if builder == "injection" else "off_topic",
+                                         self.contact(q.lang)), refused=True)
+        return getattr(self, builder)(q)
+
+    def contact(self, lang: str) -> tuple[Hit, str] | None:
+        """The agency's contact for investors, in the investor's language."""
+        return self.advisor.summary_line(self.contact_id, lang) if self.contact_id else None
+
+    # --- declines ---------------------------------------------------------------------------------------------
+
+    def decline(self, q: Question, topic: str, template: str = "decline") -> Built:
+        """Not in the sources: say so, say what they do cover, and give the agency's contact."""
+        writer = Writer(q.lang)
+        writer.lead(writer.words[template].format(topic=topic, what=topic))
+        writer.lines += [writer.words["covered"], "", writer.words["ask_agency"], ""]
+        contact = self.contact(q.lang)
+        if contact:
+            writer.lines.append(f"> {writer.cite(*contact)}")
+        return Built(writer.done(), refused=True)
+
+    def not_given(self, q: Question, what: str) -> Built:
+        return self.decline(q, language(q.lang)["what"][what], template="not_given")
+
+    # --- records: clusters, S3, competence centres, universities, ITS, key figures ------------------------------
+
+    def _record_hits(self, q: Question, kinds: list[str]) -> list[Hit]:
+        """The records of these kinds the question names, then those retrieval found, best first, each once, as
+        its summary in q.lang."""
+        seen, out = set(), []
+        named = [Hit(self.retriever.by_source[sid][0], 1.0, None) for sid in q.named if sid in self.retriever.by_source]
+        for hit in named + q.found.hits:
+            sid = hit.source_id
+            if hit.doc.metadata.get("kind") in kinds and sid not in seen:
+                seen.add(sid)
+                summary = self.retriever.summary(sid, q.lang)
+                if summary is not None:
+                    out.append(Hit(summary, hit.score, hit.similarity))
+        return out
+
+    def records(self, q: Question, kinds: list[str]) -> Built:
+        found = self._record_hits(q, kinds)
+        best = q.found.hits[0] if q.found.hits else None
+        if not found or (best and best.doc.metadata.get("kind") in PROSE_KINDS and not q.named
+                         and best.doc.metadata.get("language") == q.lang):
+            return self.free_text(q)  # nothing of that kind, or a page in the reader's language says it best
+        writer = Writer(q.lang)
+        first = found[0]
+        if q.asks("website"):
+            with_site = [h for h in found if self.retriever.records.get(h.source_id, {}).get("website")]
+            if not with_site:
+                return self.not_given(q, "website")
+            first = with_site[0]
+            record = self.retriever.records[first.source_id]
+            writer.lead(writer.words["website_lead"].format(name=record_name(record, q.lang),
+                                                            url=record["website"]), first)
+        elif q.asks("count"):
+            counted = [h for h in found if _DIGIT.search(first_sentence(h.doc.page_content))]
+            if not counted:
+                return self.not_given(q, "count")
+            first = counted[0]
+        if not writer.lines:
+            writer.lead(first.doc.page_content, first)
+        others = [h for h in found if h.source_id != first.source_id][:SUPPORTING_RECORDS]
+        writer.bullets([(h, first_sentence(h.doc.page_content)) for h in others])
+        return Built(writer.done(), evidence=[first, *others, *q.found.hits])
+
+    def contact_agency(self, q: Question) -> Built:
+        writer = Writer(q.lang)
+        lines = self.advisor.scouting(q.lang)
+        contact = self.contact(q.lang)
+        ordered = [contact] + [line for line in lines if line != contact] if contact else lines
+        if not ordered:
+            return self.free_text(q)
+        writer.lead(ordered[0][1], ordered[0][0])
+        writer.bullets(ordered[1:])
+        return Built(writer.done(), evidence=[hit for hit, _ in ordered])
+
+    # --- hubs and where to locate ----------------------------------------------------------------------------
+
+    def _hubs(self, q: Question, sector: list[float], area: str | None) -> tuple[list[tuple[Hit, HubRef]], bool]:
+        """Hubs in the place the question names (a province or area, or near a town), ranked by how well they fit
+        its sector (those in its S3 area first); where the place has none, the nearest ones that fit."""
+        search = partial(self.hub_search.search, sector=q.query, sector_vector=sector, prefer_area=area)
+        place = q.place
+        if place is None:
+            matches = search(limit=HUBS_SHOWN)
+        elif place.kind == "municipality":
+            matches = search(near=place, km=NEAR_KM, limit=HUBS_SHOWN)
+        else:
+            matches = search(province=place.province, limit=HUBS_SHOWN)
+        no_hub_here = place is not None and not matches
+        if no_hub_here:
+            matches = search(near=place, limit=3)
+        in_area = [m for m in matches if area in self.hub_search.records[m.hub.id].get("s3_areas", [])]
+        matches = in_area or matches  # a sector with an S3 area gets that area's hubs only: fewer, not off-sector
+        return [(self._hub_hit(m.hub.id, q.lang), m.hub) for m in matches], no_hub_here
+
+    def _hub_hit(self, hub_id: str, lang: str) -> Hit:
+        return Hit(self.retriever.summary(hub_id, lang), 0.0, None)
+
+    def hubs(self, q: Question) -> Built:
+        if q.asks("closest") and q.earlier_hubs and q.place:
+            return self.closest(q)
+        hubs, no_hub_here = self._hubs(q, q.found.query_vector, None)
+        writer = Writer(q.lang)
+        where = writer.words["in_place"].format(place=q.place.name) if q.place else ""
+        writer.lead(writer.words["hubs_lead"].format(where=where))
+        if hubs:
+            best, _ = hubs[0]
+            writer.bullets([(best, first_sentence(best.doc.page_content))])
+        writer.hub_table(hubs, no_hub_here)
+        return Built(writer.done(), evidence=[hit for hit, _ in hubs])
+
+    def closest(self, q: Question) -> Built:
+        """"Which one is closest to Como?": the hubs of the earlier answer, by distance to the place."""
+        records = [self.hub_search.records[h] for h in q.earlier_hubs if h in self.hub_search.records]
+        ranked = sorted(records, key=lambda r: distance_km(q.place.lat, q.place.lon, r["lat"], r["lon"]))
+        if not ranked:
+            return self.not_given(q, "where")
+        writer = Writer(q.lang)
+        best = ranked[0]
+        hit = self._hub_hit(best["id"], q.lang)
+        writer.lead(writer.words["closest_lead"].format(place=q.place.name, name=best["name"], city=best["city"]),
+                    hit)
+        hubs = [(self._hub_hit(r["id"], q.lang), hub_ref(r)) for r in ranked[:HUBS_SHOWN]]
+        writer.hub_table(hubs)
+        return Built(writer.done(), evidence=[h for h, _ in hubs])
+
+    def where_to_locate(self, q: Question) -> Built:
+        """The S3 area and cluster for the investor's sector first, then the hubs, talent and site scouting."""
+        area = self.advisor.best_area(q.found.query_vector)
+        sector = self.advisor.sector_vector(q.found.query_vector, area)
+        hubs, no_hub_here = self._hubs(q, sector, area)
+        advice = self.advisor.advise(sector, q.place, area, q.lang)
+        writer = Writer(q.lang)
+        clusters = [self.retriever.records.get(hit.source_id, {}) for hit, _ in advice.clusters]
+        if area and clusters:
+            writer.lead(writer.words["locate_lead"].format(
+                area=area_name(self.retriever.records.get(area, {}), q.lang),
+                cluster=" / ".join(record_name(c, q.lang) for c in clusters)))
+        else:
+            writer.lead(writer.words["locate_lead_no_area"])
+        writer.section(writer.words["s3_area"], advice.area)
+        writer.section(writer.words["clusters"], advice.clusters)
+        writer.hub_table(hubs, no_hub_here)
+        writer.section(writer.words["talent"], advice.talent)
+        writer.section(writer.words["scouting"], advice.scouting)
+        return Built(writer.done(), evidence=[hit for hit, _ in hubs] + [hit for hit, _ in advice.quoted()])
+
+    # --- free text -------------------------------------------------------------------------------------------
+
+    def free_text(self, q: Question) -> Built:
+        r = self.retriever
+        composed = compose_answer(q.query, q.found.query_vector, q.lang, q.found.hits, r.sentences, r.by_source,
+                                  r.idf, r.default_idf)
+        return Built(composed, evidence=q.found.hits)
+
+
+def first_sentence(text: str) -> str:
+    return next(iter(split_sentences(text)), text)
+
+
+def record_name(record: dict, lang: str) -> str:
+    """An organisation's name as the investor reads it: the Italian name in Italian, else the title."""
+    if lang == "it" and record.get("name_it"):
+        return record["name_it"].split(" (")[0]
+    return record.get("name") or record.get("title", "")
+
+
+def area_name(record: dict, lang: str) -> str:
+    """An S3 area's official (Italian) name, with the English one for English readers: the title reads
+    "S3 area: Health industry (Industria della salute)"."""
+    title = record.get("title", "").split(": ", 1)[-1]
+    official = re.search(r"\(([^()]+)\)\s*$", title)
+    if lang == "en" or not official:
+        return title
+    return official.group(1)
