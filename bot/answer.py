@@ -28,6 +28,7 @@ from index.store import IndexMissing, open_client, read_state
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
 EVIDENCE_CHUNKS = 6  # chunks a language model is given, besides the hubs' records
+RETRIEVED = 12  # chunks retrieved for a question: the records and sentences the builders choose from
 WARM_UP_QUESTION = "Where near Milano should a medical devices company set up R&D?"
 
 
@@ -161,7 +162,7 @@ class Bot:
             composed, refused, evidence = compose_refusal(language, verdict.reason, self.contact(language)), True, []
         else:
             t0 = time.perf_counter()
-            found = self.retriever.search(query, lang=language)
+            found = self.retriever.search(query, k=RETRIEVED, lang=language)
             retrieve_ms = (time.perf_counter() - t0) * 1000
             t1 = time.perf_counter()
             route = self.router.classify(found.query_vector)

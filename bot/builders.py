@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from functools import partial
 
+import numpy as np
+
 from bot.advisor import AGENCY_CONTACT, Advisor
 from bot.compose import PROSE_KINDS, Composition, HubRef, Writer, compose_answer, compose_refusal
 from bot.gazetteer import Place, distance_km
@@ -22,7 +24,9 @@ from index.sentences import split_sentences
 
 HUBS_SHOWN = 6
 NEAR_KM = 25  # "near <town>": hubs within this great-circle distance
+CLOSEST_SHOWN = 3  # "which one is closest?": the closest and the next two, by distance
 SUPPORTING_RECORDS = 2  # records quoted after the one that answers
+SUPPORT_WINDOW = 0.02  # a supporting record is within this cosine of the answering one
 _DIGIT = re.compile(r"\d")
 _URL = re.compile(r"https?://")
 
@@ -44,6 +48,11 @@ class Question:
         patterns = language(self.lang).get("asks", {}).get(what, [])
         return any(re.search(p, self.text.casefold()) for p in patterns)
 
+    def hub_types(self) -> tuple[str, ...]:
+        """The kinds of hub the question asks for ("incubators", "parchi scientifici"), if any."""
+        words = language(self.lang).get("hub_type_words", {})
+        return tuple(t for t, patterns in words.items() if any(re.search(p, self.text.casefold()) for p in patterns))
+
 
 @dataclass
 class Built:
@@ -62,6 +71,8 @@ class Builders:
     def build(self, route: Route, q: Question) -> Built:
         spec = route.spec
         builder = spec.get("builder", "free_text")
+        if q.earlier_hubs and q.place and builder not in ("decline", "refuse", "injection"):
+            return self.closest(q)  # "which one is closest to Como?" after a list of hubs
         if builder == "records":
             return self.records(q, spec["kinds"])
         if builder == "decline":
@@ -93,18 +104,19 @@ class Builders:
     # --- records: clusters, S3, competence centres, universities, ITS, key figures ------------------------------
 
     def _record_hits(self, q: Question, kinds: list[str]) -> list[Hit]:
-        """The records of these kinds the question names, then those retrieval found, best first, each once, as
-        its summary in q.lang."""
-        seen, out = set(), []
-        named = [Hit(self.retriever.by_source[sid][0], 1.0, None) for sid in q.named if sid in self.retriever.by_source]
-        for hit in named + q.found.hits:
-            sid = hit.source_id
-            if hit.doc.metadata.get("kind") in kinds and sid not in seen:
-                seen.add(sid)
-                summary = self.retriever.summary(sid, q.lang)
-                if summary is not None:
-                    out.append(Hit(summary, hit.score, hit.similarity))
-        return out
+        """The records of these kinds that the question names, then those retrieval found ranked by how close
+        their summary in q.lang is to the question (one summary against another, in the reader's language, is a
+        fairer contest than a record's English details against another's summary), each as that summary."""
+        named = [sid for sid in q.named if self.retriever.records.get(sid, {}).get("kind") in kinds]
+        found = [h.source_id for h in q.found.hits if h.doc.metadata.get("kind") in kinds]
+        candidates = [sid for sid in dict.fromkeys(named + found) if self.retriever.summary(sid, q.lang)]
+        if not candidates:
+            return []
+        docs = [self.retriever.summary(sid, q.lang) for sid in candidates]
+        similarity = self.retriever.chunk_vectors([d.id for d in docs]) @ np.asarray(q.found.query_vector)
+        hits = [Hit(doc, 1.0 if sid in named else 0.0, float(sim))
+                for sid, doc, sim in zip(candidates, docs, similarity, strict=True)]
+        return sorted(hits, key=lambda h: (-h.score, -h.similarity))
 
     def records(self, q: Question, kinds: list[str]) -> Built:
         found = self._record_hits(q, kinds)
@@ -129,7 +141,11 @@ class Builders:
             first = counted[0]
         if not writer.lines:
             writer.lead(first.doc.page_content, first)
-        others = [h for h in found if h.source_id != first.source_id][:SUPPORTING_RECORDS]
+        # more records only for a question about several ("which clusters…?"), and only as close as the first
+        specific = q.named or q.asks("website") or q.asks("where") or q.asks("count")
+        others = [] if specific else [h for h in found if h.source_id != first.source_id and h.similarity
+                                      and first.similarity and h.similarity >= first.similarity - SUPPORT_WINDOW]
+        others = others[:SUPPORTING_RECORDS]
         writer.bullets([(h, first_sentence(h.doc.page_content)) for h in others])
         return Built(writer.done(), evidence=[first, *others, *q.found.hits])
 
@@ -147,9 +163,11 @@ class Builders:
     # --- hubs and where to locate ----------------------------------------------------------------------------
 
     def _hubs(self, q: Question, sector: list[float], area: str | None) -> tuple[list[tuple[Hit, HubRef]], bool]:
-        """Hubs in the place the question names (a province or area, or near a town), ranked by how well they fit
-        its sector (those in its S3 area first); where the place has none, the nearest ones that fit."""
-        search = partial(self.hub_search.search, sector=q.query, sector_vector=sector, prefer_area=area)
+        """Hubs of the kind asked for, in the place the question names (a province or area, or near a town), ranked
+        by how well they fit its sector (those in its S3 area first); where the place has none, the nearest ones
+        that fit."""
+        search = partial(self.hub_search.search, sector=q.query, sector_vector=sector, prefer_area=area,
+                         hub_type=q.hub_types())
         place = q.place
         if place is None:
             matches = search(limit=HUBS_SHOWN)
@@ -168,9 +186,8 @@ class Builders:
         return Hit(self.retriever.summary(hub_id, lang), 0.0, None)
 
     def hubs(self, q: Question) -> Built:
-        if q.asks("closest") and q.earlier_hubs and q.place:
-            return self.closest(q)
-        hubs, no_hub_here = self._hubs(q, q.found.query_vector, None)
+        area = self.advisor.best_area(q.found.query_vector)
+        hubs, no_hub_here = self._hubs(q, self.advisor.sector_vector(q.found.query_vector, area), area)
         writer = Writer(q.lang)
         where = writer.words["in_place"].format(place=q.place.name) if q.place else ""
         writer.lead(writer.words["hubs_lead"].format(where=where))
@@ -191,7 +208,7 @@ class Builders:
         hit = self._hub_hit(best["id"], q.lang)
         writer.lead(writer.words["closest_lead"].format(place=q.place.name, name=best["name"], city=best["city"]),
                     hit)
-        hubs = [(self._hub_hit(r["id"], q.lang), hub_ref(r)) for r in ranked[:HUBS_SHOWN]]
+        hubs = [(self._hub_hit(r["id"], q.lang), hub_ref(r)) for r in ranked[:CLOSEST_SHOWN]]
         writer.hub_table(hubs)
         return Built(writer.done(), evidence=[h for h, _ in hubs])
 

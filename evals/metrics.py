@@ -247,6 +247,8 @@ def check(case: EvalCase, answer: Answer, corpus: CorpusView) -> CheckResult:
         failures.append(f"uncertainty: {markers} markers")
     if answer.refused and not _EMAIL.search(text):
         failures.append("contact: the decline gives no e-mail")
+    if case.intent and answer.intent != case.intent:
+        failures.append(f"route: {answer.intent}")
     return CheckResult(failures, share)
 
 

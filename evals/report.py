@@ -12,7 +12,8 @@ SUMMARY_LABELS = [
     ("refusal_accuracy_should_refuse", "Refusal accuracy (should refuse)"),
     ("refusal_accuracy_should_answer", "Refusal accuracy (should answer)"),
     ("language_accuracy", "Language label accuracy"), ("content_language_accuracy", "Content-language accuracy"),
-    ("consistency_rate", "Cross-language consistency"), ("recall@1", "Recall@1"), ("recall@3", "Recall@3"),
+    ("consistency_rate", "Cross-language consistency"), ("route_accuracy", "Route accuracy"),
+    ("recall@1", "Recall@1"), ("recall@3", "Recall@3"),
     ("recall@5", "Recall@5"), ("mrr", "MRR"),
 ]
 
@@ -58,6 +59,9 @@ def summary_text(report: Report) -> str:
         if name in s:
             parts = [f"{k} {v['passed']}/{v['n']}" for k, v in s[name].items()]
             lines.append(f"{name.replace('_', ' ')}: " + ", ".join(parts))
+    if s.get("route_confusion"):
+        lines.append("routed wrongly (expected -> routed: cases): " + ", ".join(
+            f"{c['expected']} -> {c['routed']}: {c['cases']}" for c in s["route_confusion"]))
     if s.get("disagreements"):
         lines.append(f"variants that disagree: {len(s['disagreements'])} (listed in report.md)")
     return "\n".join(lines)
@@ -78,6 +82,9 @@ def markdown(report: Report) -> str:
             out += ["", f"## {name.replace('_', ' ').capitalize()}", "", "| | passed | cases | pass rate |",
                     "|---|---|---|---|"]
             out += [f"| {k} | {v['passed']} | {v['n']} | {_fmt(v['pass_rate'])} |" for k, v in s[name].items()]
+    if s.get("route_confusion"):
+        out += ["", "## Route confusion", "", "| expected | routed | cases |", "|---|---|---|"]
+        out += [f"| {c['expected']} | {c['routed']} | {c['cases']} |" for c in s["route_confusion"]]
     if s.get("disagreements"):
         out += ["", f"## Variants that disagree ({len(s['disagreements'])})", ""]
         out += [f"- {d['id']} vs {d['variant_of']}: " + "; ".join(f"{k}: {v['this']} vs {v['original']}"

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Answer, Bot
+from bot.cli import DEFAULT_EVALS
 from bot.compose import Citation, HubRef
 from evals.cases import EvalCase, EvalFileError, load_cases
 from evals.metrics import CorpusView, check, check_name, facts_found, language_share, normalise, source_hit
@@ -170,17 +171,21 @@ def test_a_malformed_eval_file_names_the_file_entry_and_field(tmp_path: Path, te
 
 def test_public_set_is_well_formed_and_big_enough() -> None:
     cases = load_cases(REPO / "evals" / "questions.yaml")
-    assert len(cases) >= 80
-    assert sum(c.expect_refusal for c in cases) >= 15
+    assert len(cases) >= 300
+    assert sum(c.expect_refusal for c in cases) >= 60
     assert {c.language for c in cases} >= {"en", "it", "de", "fr", "es", "zh"}
+    assert sum(c.variant_of is not None for c in cases) >= 150
+    routing = load_cases(REPO / "evals" / "routing.yaml")
+    assert len(routing) >= 300 and all(c.intent for c in routing)
 
 
-def test_public_set_runs_with_follow_up_history_and_writes_reports(bot: Bot, tmp_path: Path) -> None:
-    cases = load_cases(REPO / "evals" / "questions.yaml")
+def test_default_sets_pass_the_gate_with_follow_up_history_and_write_reports(bot: Bot, tmp_path: Path) -> None:
+    cases = [case for path in DEFAULT_EVALS for case in load_cases(path)]
     report = run_cases(bot, cases)
     assert report.summary["invented_sources"] == []
     assert report.summary["pass_rate"] >= PASS_RATE_GATE
     assert report.summary["refusal_accuracy_should_refuse"] == 1.0
+    assert report.summary["route_accuracy"] >= 0.95
     follow = next(r for r in report.results if r.id == "follow-bergamo")
     assert follow.passed, follow.failed  # answered with the earlier turn's context
     paths = write_reports(report, tmp_path)
