@@ -105,6 +105,20 @@ def test_chat_streams_a_cited_answer_through_gradio_client(server: Served) -> No
     assert "Pavia" in text and "[1]" in text and "<details>" in text
 
 
+def test_chat_keeps_the_conversation_for_a_follow_up(server: Served) -> None:
+    """The chat's history reaches the bot (Gradio 6 sends each message as a list of parts): "what is their
+    website?" after a question about the aerospace cluster is answered with that cluster's website."""
+    from gradio_client import Client
+
+    client = Client(f"{server.url}/", verbose=False)
+    _, history, *_ = client.predict("Which cluster represents the aerospace industry?", [], [], api_name="/ask")
+    assert history and history[-1]["role"] == "assistant"
+    _, chat, *_ = client.predict("What is their website?", history, [], api_name="/ask")
+    final = chat[-1]["content"]
+    text = final[0]["text"] if isinstance(final, list) else str(final)
+    assert "aerospacelombardia.it" in text.split("<details>")[0], text
+
+
 class Site(SimpleHTTPRequestHandler):
     html = ""
 

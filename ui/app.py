@@ -30,6 +30,16 @@ LABELS = {
 STREAM_STEP = 12  # words per streamed update
 
 
+def message_text(content: object) -> str:
+    """A chat message's text: Gradio 6 gives a message as a list of parts ({"type": "text", "text": ...}), older
+    clients as a plain string."""
+    if isinstance(content, str):
+        return content
+    parts = content if isinstance(content, list) else [content]
+    return " ".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in parts
+                    if not isinstance(p, dict) or p.get("type", "text") == "text").strip()
+
+
 def render(answer: Answer) -> str:
     """The answer with its numbered sources; each source expands to the quoted snippet."""
     if not answer.citations:
@@ -70,7 +80,7 @@ def build_app(service: AskService, geo_dir: Path) -> gr.Blocks:
                                      column_widths=["30%", "16%", "17%", "22%", "15%"])
 
         def respond(message: str, history: list[dict], log_ids: list[int], request: gr.Request) -> Iterator:
-            turns = [{"role": m["role"], "content": m["content"]} for m in history if isinstance(m["content"], str)]
+            turns = [{"role": m["role"], "content": text} for m in history if (text := message_text(m["content"]))]
             history = [*history, {"role": "user", "content": message}]
             shown = ""
             try:

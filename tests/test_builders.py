@@ -1,0 +1,120 @@
+"""The router and the answer builders, as an investor meets them: the right route in every language, the answer
+to the question in the first sentence, declines that name the topic, follow-ups that keep the conversation."""
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.answer import Bot
+from bot.languages import codes, language
+from evals.cases import load_cases
+from evals.metrics import first_sentence
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_every_language_file_has_the_same_keys_and_every_intent() -> None:
+    """Adding a language means adding one file: each file carries everything the bot says and learns from."""
+    intents = set(yaml.safe_load((REPO / "bot" / "intents.yaml").read_text())) - {"entity"}
+    english = language("en")
+    for code in codes():
+        data = language(code)
+        assert set(data) == set(english), code
+        assert set(data["phrases"]) == set(english["phrases"]), code
+        assert set(data["topics"]) == set(english["topics"]), code
+        assert set(data["routes"]) == intents, code
+
+
+def test_the_router_finds_each_intent_in_each_language(bot: Bot) -> None:
+    """The held-out routing set: every language at least 93 % right, no intent lost in any language."""
+    right: dict[str, list[bool]] = defaultdict(list)
+    by_intent: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    for case in load_cases(REPO / "evals" / "routing.yaml"):
+        routed = bot.router.classify(bot.retriever.embeddings.embed_query(case.question)).intent
+        right[case.language].append(routed == case.intent)
+        by_intent[(case.intent, case.language)].append(routed == case.intent)
+    assert set(right) == set(codes())
+    for lang, hits in right.items():
+        assert sum(hits) / len(hits) >= 0.93, lang
+    lost = [key for key, hits in by_intent.items() if not any(hits)]
+    assert not lost
+
+
+@pytest.mark.parametrize(("question", "lead"), [
+    ("How many ITS Academy foundations are there in Lombardy?", "25"),
+    ("Quante fondazioni ITS Academy ci sono in Lombardia?", "25"),
+    ("Wie viele Technologiecluster gibt es in der Lombardei?", "9"),
+    ("What is the website of the Lombardy Aerospace Cluster?", "aerospacelombardia.it"),
+    ("¿Cuál es la web del clúster de ciencias de la vida?", "lombardialifesciences.it"),
+    ("How do I contact Invest in Lombardy?", "info@investinlombardy.it"),
+    ("如何联系伦巴第投资促进机构？", "info@investinlombardy.it"),
+    ("Où se trouve le cluster lombard des sciences de la vie ?", "Pantano"),
+])
+def test_the_first_sentence_answers(bot: Bot, question: str, lead: str) -> None:
+    answer = bot.answer(question)
+    assert not answer.refused
+    assert lead in first_sentence(answer.answer), answer.answer
+
+
+@pytest.mark.parametrize(("question", "area", "cluster"), [
+    ("I make medical devices: where in Lombardy should I set up R&D?", "Health industry", "Life Sciences"),
+    ("Produciamo componenti aerospaziali: dove conviene insediarci in Lombardia?", "Aerospazio", "Aerospace"),
+    ("Wir stellen Medizinprodukte her: wo in der Lombardei sollten wir F&E ansiedeln?", "Industria della salute",
+     "Life Sciences"),
+])
+def test_where_to_locate_opens_with_the_area_and_the_cluster(bot: Bot, question: str, area: str,
+                                                              cluster: str) -> None:
+    answer = bot.answer(question)
+    assert answer.intent == "where_to_locate" and answer.hubs
+    opening = first_sentence(answer.answer)
+    assert area in opening and cluster in opening, opening
+
+
+TOPICS = ["tax", "visa", "salary", "real_estate", "grants", "registration", "banking"]
+OUT_OF_CORPUS = {
+    "en": ["What is the corporate tax rate?", "How do I get work visas for my engineers?",
+           "What does an engineer earn in Milan?", "How much is office rent per square metre in Milan?",
+           "Which grants can I get for a new factory?", "What are the steps to register a company?",
+           "Which bank should I open an account with?"],
+    "de": ["Wie hoch ist die Körperschaftsteuer?", "Wie bekomme ich Arbeitsvisa für meine Ingenieure?",
+           "Was verdient ein Ingenieur in Mailand?", "Wie hoch sind die Büromieten in Mailand?",
+           "Welche Fördermittel bekomme ich für ein neues Werk?", "Wie gründe ich eine Firma in Italien?",
+           "Bei welcher Bank eröffne ich ein Geschäftskonto?"],
+    "zh": ["意大利的企业所得税税率是多少？", "我的工程师如何办理工作签证？", "米兰工程师的工资是多少？",
+           "米兰办公室每平方米租金多少？", "新建工厂可以申请哪些补贴？", "在意大利注册公司有哪些步骤？",
+           "我应该在哪家银行开户？"],
+}
+
+
+@pytest.mark.parametrize("lang", sorted(OUT_OF_CORPUS))
+def test_out_of_corpus_topics_are_declined_by_name_with_the_contact(bot: Bot, lang: str) -> None:
+    for topic, question in zip(TOPICS, OUT_OF_CORPUS[lang], strict=True):
+        answer = bot.answer(question)
+        assert answer.refused and answer.intent == f"decline_{topic}", (question, answer.intent)
+        assert language(lang)["topics"][topic] in first_sentence(answer.answer), answer.answer
+        assert "info@investinlombardy.it" in answer.answer
+
+
+def test_follow_up_in_another_town_keeps_the_sector(bot: Bot) -> None:
+    history = [{"role": "user", "content": "Where are life-sciences research centres in Pavia?"}]
+    answer = bot.answer("And in Milan?", history)
+    assert answer.hubs and all(h.province == "MI" for h in answer.hubs)
+    sectors = " ".join(s for h in answer.hubs for s in h.sectors).lower()
+    assert any(word in sectors for word in ("life", "bio", "health", "medic", "oncolog")), sectors
+
+
+def test_follow_up_website_and_count_refer_to_the_earlier_subject(bot: Bot) -> None:
+    cluster = [{"role": "user", "content": "Welcher Cluster ist für die Luft- und Raumfahrt zuständig?"}]
+    assert "aerospacelombardia.it" in first_sentence(bot.answer("Und die Website?", cluster).answer)
+    academies = [{"role": "user", "content": "Cosa sono gli ITS Academy in Lombardia?"}]
+    assert "25" in first_sentence(bot.answer("Quanti sono?", academies).answer)
+
+
+def test_which_is_closest_ranks_the_earlier_hubs_by_distance(bot: Bot) -> None:
+    history = [{"role": "user", "content": "Which science parks are there in Lombardy?"}]
+    earlier = bot.answer(history[0]["content"])
+    answer = bot.answer("Which one is closest to Como?", history)
+    assert answer.hubs and {h.id for h in answer.hubs} <= {h.id for h in earlier.hubs}
+    assert answer.hubs[0].name in first_sentence(answer.answer)
