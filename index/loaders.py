@@ -77,7 +77,10 @@ def load_pdf(path: Path, rel: str) -> list[Document]:
     for number, text in enumerate(pages, start=1):
         text = unwrap_lines(text)
         if text:
-            docs.append(Document(page_content=text, metadata=_metadata(prov, "pdf", rel, page=number)))
+            meta = _metadata(prov, "pdf", rel, page=number)
+            if number in prov.page_urls:
+                meta["url"] = str(prov.page_urls[number])
+            docs.append(Document(page_content=text, metadata=meta))
     if not docs:
         raise LoadError("the PDF has no extractable text (scanned images need OCR first)")
     return docs

@@ -155,6 +155,7 @@ class Provenance(BaseModel):
     title: str
     url: HttpUrl
     language: str = "en"
+    page_urls: dict[int, HttpUrl] = {}  # a PDF compiled from several sources: each page's own source
 
 
 def read_records(path: Path) -> list[RecordBase]:

@@ -4,6 +4,7 @@ here; everything the bot does with its answer is real."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -90,8 +91,9 @@ def test_a_citation_of_the_wrong_evidence_is_caught_after_streaming(model_bot: B
     """A number that is in the evidence, but not in the evidence the sentence cites."""
     def miscited(messages: list[dict]) -> str:
         given = evidence(messages)
-        only_in_last = next(w for w in given[len(given)].split() if w.isdigit() and w not in given[1])
-        return f"The figure is {only_in_last} [1]."
+        elsewhere = next(n for i in range(len(given), 1, -1) for n in re.findall(r"\b\d{3,}\b", given[i])
+                         if n not in given[1])
+        return f"The figure is {elsewhere} [1]."
 
     fake.script = miscited
     _, answer = stream(model_bot, "What are the figures of Kilometro Rosso and of the Lombardy clusters?")

@@ -80,3 +80,51 @@ def test_check_reports_a_duplicate_id_and_a_hub_outside_lombardy(tmp_path: Path)
     (tmp_path / "b.json").write_text(json.dumps(hubs))
     _, problems = check_corpus(tmp_path)
     assert any("duplicate id hub:" in p for p in problems)
+
+
+def _one_cluster(tmp_path: Path, change) -> list[str]:
+    """The shipped aerospace cluster and its S3 area, with one change, checked as a corpus of their own."""
+    clusters = json.loads((CORPUS / "records" / "clusters.json").read_text())
+    areas = json.loads((CORPUS / "records" / "s3.json").read_text())
+    record = next(r for r in clusters if r["id"] == "cluster:ctl-aerospazio")
+    change(record)
+    (tmp_path / "c.json").write_text(json.dumps([record]))
+    (tmp_path / "s.json").write_text(json.dumps([a for a in areas if a["id"] == "s3:aerospazio"]))
+    return check_corpus(tmp_path)[1]
+
+
+def test_the_unchanged_record_passes(tmp_path: Path) -> None:
+    assert _one_cluster(tmp_path, lambda r: None) == []
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda r: r["summary"].pop("de"), "summary.de is missing"),
+    (lambda r: r["summary"].update(fr=r["summary"]["fr"].replace("101", "110")), "summary.fr: numbers differ"),
+    (lambda r: r["summary"].update(zh=r["summary"]["zh"].replace("https://www.aerospacelombardia.it", "")),
+     "summary.zh: URLs differ"),
+    (lambda r: r["summary"].update(es=r["summary"]["es"] + " Note: not consulted."),
+     "summary.es holds a curation note"),
+    (lambda r: r.update(s3_areas=["s3:space"]), "no S3 record"),
+    (lambda r: r.update(text=r["text"] + " (year: 2021)."), "text holds a curation note"),
+])
+def test_corpus_check_names_what_is_wrong_with_a_summary(tmp_path: Path, change, message: str) -> None:
+    problems = _one_cluster(tmp_path, change)
+    assert any(message in p for p in problems), problems
+
+
+def test_no_indexed_text_holds_a_curation_note_or_a_raw_label() -> None:
+    from evals.metrics import note_patterns
+
+    for path in corpus_files(CORPUS):
+        for doc in load_file(path, CORPUS):
+            for pattern, why in note_patterns():
+                assert not pattern.search(doc.page_content), (doc.metadata["source_id"], why)
+            assert "notes" not in json.loads(doc.metadata.get("record", "{}"))
+
+
+def test_the_shipped_embedding_cache_is_fresh() -> None:
+    from bot.shipped import stale
+
+    missing = stale(CORPUS)
+    assert missing == 0, (f"index/shipped-embeddings.npz lacks {missing} vectors of the corpus or the router: "
+                          "run `.venv/bin/investbot index` and commit the file")
