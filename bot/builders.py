@@ -27,6 +27,7 @@ NEAR_KM = 25  # "near <town>": hubs within this great-circle distance
 CLOSEST_SHOWN = 3  # "which one is closest?": the closest and the next two, by distance
 SUPPORTING_RECORDS = 2  # records quoted after the one that answers
 SUPPORT_WINDOW = 0.02  # a supporting record is within this cosine of the answering one
+PAGE_WINS_WITHIN = 3  # a page (a staff file) answers instead of the records when none of these first hits is one
 _DIGIT = re.compile(r"\d")
 _URL = re.compile(r"https?://")
 
@@ -104,10 +105,10 @@ class Builders:
     # --- records: clusters, S3, competence centres, universities, ITS, key figures ------------------------------
 
     def _record_hits(self, q: Question, kinds: list[str]) -> list[Hit]:
-        """The records of these kinds that the question names, then those retrieval found ranked by how close
+        """The records the question names, then those of these kinds that retrieval found, ranked by how close
         their summary in q.lang is to the question (one summary against another, in the reader's language, is a
         fairer contest than a record's English details against another's summary), each as that summary."""
-        named = [sid for sid in q.named if self.retriever.records.get(sid, {}).get("kind") in kinds]
+        named = [sid for sid in q.named if sid in self.retriever.records]  # what the question names, any kind
         found = [h.source_id for h in q.found.hits if h.doc.metadata.get("kind") in kinds]
         candidates = [sid for sid in dict.fromkeys(named + found) if self.retriever.summary(sid, q.lang)]
         if not candidates:
@@ -120,10 +121,11 @@ class Builders:
 
     def records(self, q: Question, kinds: list[str]) -> Built:
         found = self._record_hits(q, kinds)
-        best = q.found.hits[0] if q.found.hits else None
-        if not found or (best and best.doc.metadata.get("kind") in PROSE_KINDS and not q.named
-                         and best.doc.metadata.get("language") == q.lang):
-            return self.free_text(q)  # nothing of that kind, or a page in the reader's language says it best
+        top = q.found.hits[:PAGE_WINS_WITHIN]
+        page_first = bool(top) and top[0].doc.metadata.get("kind") in PROSE_KINDS \
+            and top[0].doc.metadata.get("language") == q.lang
+        if not found or (page_first and not q.named and not any(h.doc.metadata.get("kind") in kinds for h in top)):
+            return self.free_text(q)  # nothing of that kind, or only a page in the reader's language says it
         writer = Writer(q.lang)
         first = found[0]
         if q.asks("website"):

@@ -17,6 +17,7 @@ from index.lexical import LexicalIndex, tokenize
 from index.store import served_chunks, served_sentences, vectorstore
 
 RRF_K = 60  # the constant of Cormack et al.; it damps the weight of the very first ranks
+NAMED_KINDS = {"cluster", "competence_centre", "university", "its", "hub"}  # organisations a question names
 MIN_NAME_CHARS = 4  # shorter names ("ITS", "TAV") are too often ordinary words or several things
 SAME_SOURCE_HITS = 2
 LEXICAL_WEIGHT = 0.1  # of the bm25 ranking in the fusion, the dense one weighing 1: with six-language summaries
@@ -85,6 +86,8 @@ class HybridRetriever:
         (what a bracket holds is often a city, which names no record)."""
         by_name: dict[str, str] = {}
         for sid, record in self.records.items():
+            if record.get("kind") not in NAMED_KINDS:
+                continue  # an S3 area's or a figure's "name" ("Agroalimentare") is a topic, not something named
             for key in ("title", "name", "name_it", "acronym"):
                 value = str(record.get(key) or "")
                 for part in {value, value.split(" – ")[0], value.split(" (")[0]}:
