@@ -191,12 +191,15 @@ class Builders:
         area = self.advisor.best_area(q.found.query_vector)
         hubs, no_hub_here = self._hubs(q, self.advisor.sector_vector(q.found.query_vector, area), area)
         writer = Writer(q.lang)
-        where = writer.words["in_place"].format(place=q.place.name) if q.place else ""
-        writer.lead(writer.words["hubs_lead"].format(where=where))
+        if no_hub_here:  # say first that the place has none, then offer the nearest
+            writer.lead(writer.words["no_hubs"])
+        else:
+            where = writer.words["in_place"].format(place=q.place.name) if q.place else ""
+            writer.lead(writer.words["hubs_lead"].format(where=where))
         if hubs:
             best, _ = hubs[0]
             writer.bullets([(best, first_sentence(best.doc.page_content))])
-        writer.hub_table(hubs, no_hub_here)
+        writer.hub_table(hubs)
         return Built(writer.done(), evidence=[hit for hit, _ in hubs])
 
     def closest(self, q: Question) -> Built:
