@@ -38,13 +38,6 @@ class Advice:
     def quoted(self) -> list[tuple[Hit, str]]:
         return [*self.area, *self.clusters, *self.talent, *self.scouting]
 
-    def sentences(self) -> set[str]:
-        return {s for _, s in self.quoted()}
-
-    @property
-    def sector_specific(self) -> bool:
-        return bool(self.area or self.clusters or self.talent)
-
 
 class Advisor:
     """Every line is a record's summary in the investor's language, chosen by meaning."""

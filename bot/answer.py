@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 
 from chromadb.api import ClientAPI
 
@@ -59,6 +60,7 @@ class Answer:
 FOLLOW_UP_WORDS = 6  # a question this short is read with the investor's previous one ("and in Bergamo?")
 
 
+@lru_cache(maxsize=1)
 def _follow_up_openers() -> re.Pattern:
     openers = [o for data in all_languages().values() for o in data.get("follow_up_openers", [])]
     return re.compile(r"^\s*(?:" + "|".join(openers) + r")(?:\b|\s)", re.IGNORECASE)

@@ -18,25 +18,26 @@ LANGUAGE_NAMES = {"en": "English", "it": "Italian", "de": "German", "fr": "Frenc
 _LOADING = threading.Lock()
 
 
-def _identifier() -> LanguageIdentifier:
+def identifier(languages: tuple[str, ...] = tuple(CANDIDATES)) -> LanguageIdentifier:
+    """py3langid restricted to these languages, loaded once per set (the eval restricts it to the six)."""
     # lru_cache alone lets every thread that arrives before the first load finishes load the model again (about
     # 0.4 s of CPU each): 20 first questions at once waited 7 s
     with _LOADING:
-        return _load_identifier()
+        return _load_identifier(languages)
 
 
-@lru_cache(maxsize=1)
-def _load_identifier() -> LanguageIdentifier:
-    identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-    identifier.set_languages(CANDIDATES)
-    return identifier
+@lru_cache(maxsize=4)
+def _load_identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
+    loaded = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    loaded.set_languages(list(languages))
+    return loaded
 
 
 def detect_language(text: str, fallback: str = "en") -> str:
     """ISO 639-1 code of the text's language; `fallback` when the text is too short to tell."""
     if any("\u4e00" <= ch <= "\u9fff" for ch in text):
         return "zh"  # langid confuses short Chinese with Japanese; kana would say Japanese
-    lang, prob = _identifier().classify(text)
+    lang, prob = identifier().classify(text)
     if len(text.split()) < 4 and prob < 0.9:
         return fallback
     return lang

@@ -23,7 +23,7 @@ INJECTION = re.compile(
 @dataclass
 class ScopeVerdict:
     in_scope: bool
-    reason: str = ""  # "injection", "elsewhere:<place>", "off_topic", "no_evidence"
+    reason: str = ""  # "injection" or "elsewhere:<place>"
 
 
 class ScopeGuard:

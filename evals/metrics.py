@@ -8,9 +8,9 @@ from functools import lru_cache
 from importlib.resources import files
 
 import yaml
-from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 from bot.answer import Answer
+from bot.language import identifier
 from bot.languages import codes
 from evals.cases import EvalCase
 from index.summaries import sentences
@@ -82,18 +82,11 @@ def prose(text: str, names: list[str]) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _identifier() -> LanguageIdentifier:
-    identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(codes()))
-    return identifier
-
-
 def sentence_language(sentence: str) -> str:
     letters = [ch for ch in sentence if ch.isalpha()]
     if letters and sum(bool(_CJK.match(ch)) for ch in letters) / len(letters) >= 0.3:
         return "zh"
-    return _identifier().classify(sentence)[0]
+    return identifier(codes()).classify(sentence)[0]
 
 
 def language_share(text: str, lang: str, names: list[str]) -> float | None:
