@@ -14,6 +14,7 @@ from bot.advisor import Advisor
 from bot.builders import Builders, Question
 from bot.compose import Citation, HubRef, compose_refusal, evidence_citations, evidence_text
 from bot.gazetteer import find_place
+from bot.html import answer_html
 from bot.hubs import HubSearch
 from bot.language import detect_language
 from bot.languages import all_languages
@@ -22,7 +23,7 @@ from bot.retrieve import Hit, HybridRetriever
 from bot.route import FREE_TEXT, Route, Router
 from bot.scope import ScopeGuard
 from bot.settings import Settings
-from index.build import build_index
+from index.build import Progress, build_index
 from index.embeddings import cached_embeddings
 from index.store import IndexMissing, open_client, read_state
 
@@ -54,7 +55,11 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "answer_html": self.html()}
+
+    def html(self) -> str:
+        """The answer as sanitised HTML, citation markers linking to their sources."""
+        return answer_html(self.answer, {c.n: c.url for c in self.citations if c.url})
 
 
 FOLLOW_UP_WORDS = 6  # a question this short is read with the investor's previous one ("and in Bergamo?")
@@ -88,15 +93,19 @@ class Bot:
         self.builders = Builders(retriever, self.hub_search, self.advisor)
 
     @classmethod
-    def from_settings(cls, settings: Settings, client: ClientAPI | None = None) -> "Bot":
+    def from_settings(cls, settings: Settings, client: ClientAPI | None = None,
+                      progress: Progress | None = None, warm: bool = True) -> "Bot":
+        """`progress` hears how far the index build is, when there is no index yet. `warm=False` skips the warm-up
+        (a one-question command would pay for it without gain)."""
         chat = chat_model(settings)  # before indexing: a misconfigured model should not wait a minute to say so
         client = client or open_client(settings.data_dir, settings.chroma_host, settings.chroma_port)
-        ensure_index(client, settings)
+        ensure_index(client, settings, progress)
         retriever = HybridRetriever(client, cached_embeddings(settings.data_dir))
         model = ModelBackend.from_settings(settings, chat, corpus_texts(retriever)) if chat else None
-        router = Router.from_languages(cached_embeddings(settings.data_dir, as_queries=True))
+        router = Router.from_languages(cached_embeddings(settings.data_dir, as_queries=True), settings.data_dir)
         bot = cls(retriever, ScopeGuard(settings.corpus_dir / "geo", settings.relevance_floor), model, router)
-        bot.warm_up()
+        if warm:
+            bot.warm_up()
         return bot
 
     def contact(self, lang: str) -> tuple[Hit, str] | None:
@@ -203,11 +212,11 @@ def corpus_texts(retriever: HybridRetriever) -> list[str]:
     return [f"{d.metadata.get('title', '')}\n{d.page_content}" for d in retriever.chunks]
 
 
-def ensure_index(client: ClientAPI, settings: Settings) -> None:
+def ensure_index(client: ClientAPI, settings: Settings, progress: Progress | None = None) -> None:
     """Build the index the first time; a later corpus change is picked up by `investbot index`."""
     if read_state(client) is None:
-        log.warning("no index yet: building it from %s (a minute or so the first time)", settings.corpus_dir)
-        summary = build_index(client, settings.corpus_dir, settings.data_dir)
+        log.warning("no index yet: building it from %s", settings.corpus_dir)
+        summary = build_index(client, settings.corpus_dir, settings.data_dir, progress=progress)
         log.warning("index built: %s", summary.line())
         if summary.chunks == 0:
             raise IndexMissing("the corpus produced no chunks")

@@ -22,13 +22,14 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _bot() -> "Bot":
-    """The bot for the settings; a misconfigured language model is a usage error, not a traceback."""
+def _bot(warm: bool = False) -> "Bot":
+    """The bot for the settings; a misconfigured language model is a usage error, not a traceback. A command
+    that asks one question skips the warm-up; the eval warms up, so its first case is timed like the others."""
     from bot.answer import Bot
     from bot.llm import LLMConfigError
 
     try:
-        return Bot.from_settings(_settings())
+        return Bot.from_settings(_settings(), warm=warm)
     except LLMConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -101,10 +102,17 @@ def serve(host: str, port: int) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import uvicorn
 
+    from bot.llm import LLMConfigError, chat_model
     from ui.server import create_app
 
-    app = create_app(_settings(), _bot())
-    click.echo(f"investbot is ready: open http://{host}:{port}/ (widget: http://{host}:{port}/widget.js)", err=True)
+    settings = _settings()
+    try:
+        chat_model(settings)  # a misconfigured model is a usage error now, not a failed start in the background
+    except LLMConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    app = create_app(settings)  # opens at once; the bot (and the index, the first time) is built in the background
+    click.echo(f"investbot: open http://{host}:{port}/ (widget: http://{host}:{port}/widget.js); "
+               f"/healthz says when it is ready", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
@@ -151,7 +159,7 @@ def export(as_csv: bool) -> None:
     """Export every logged question, answer, sources, latency and thumbs (no IP addresses are stored)."""
     import csv
 
-    from ui.service import QuestionLog
+    from ui.questionlog import QuestionLog
 
     columns, rows = QuestionLog(_settings().data_dir / "questions.sqlite3").rows()
     writer = csv.writer(sys.stdout)
@@ -194,7 +202,7 @@ def eval_(files: tuple[Path, ...], as_json: bool, out: Path | None, fail_under: 
         cases = [case for path in (files or DEFAULT_EVALS) for case in load_cases(path)]
     except EvalFileError as exc:
         raise click.ClickException(str(exc)) from exc
-    bot = _bot()
+    bot = _bot(warm=True)
     report = run_retrieval(bot, cases) if retrieval_only else run_cases(bot, cases)
     click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if as_json else table(report))
     if out:

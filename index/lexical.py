@@ -24,10 +24,16 @@ _STOPWORDS = (
 )
 
 
+# The combining marks of the Basic Multilingual Plane, dropped by str.translate: a per-character test in Python made
+# folding the corpus a third of the bot's start-up.
+_COMBINING = dict.fromkeys(cp for cp in range(0x10000) if unicodedata.combining(chr(cp)))
+
+
 def fold(text: str) -> str:
     """Lower-case without accents: "Città" -> "citta"."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKD", text.lower()).translate(_COMBINING)
 
 
 STOPWORDS = frozenset(fold(w) for w in _STOPWORDS)

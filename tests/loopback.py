@@ -34,6 +34,20 @@ class Served:
         self.thread.join(10)
 
 
+def wait_ready(url: str, timeout: float = 120) -> list[str]:
+    """Poll /healthz until the bot is ready (a server started without a bot builds it first); the statuses seen."""
+    import httpx
+
+    seen = []
+    deadline = time.time() + timeout
+    while (status := httpx.get(f"{url}/healthz", timeout=10).json()["status"]) != "ok":
+        if status == "failed" or time.time() > deadline:
+            raise RuntimeError(f"the server did not get ready: {status}")
+        seen.append(status)
+        time.sleep(0.1)
+    return [*seen, status]
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from bot.answer import BadQuestion, Bot, standalone_query
 from bot.compose import SNIPPET_JOIN
+from bot.html import answer_html
 from evals.metrics import CorpusView, language_share
 from index.lexical import tokenize
 from index.loaders import corpus_files, load_file
@@ -135,3 +136,16 @@ def test_a_question_about_reaching_the_agency_gets_its_address(bot: Bot, questio
     answer = bot.answer(question)
     assert "info@investinlombardy.it" in answer.answer
     assert any(c.source_id.startswith("fact:where-to-locate-3") for c in answer.citations)
+
+
+def test_answer_html_renders_the_markdown_and_keeps_only_safe_markup(bot: Bot) -> None:
+    answer = bot.answer("Welche Innovationszentren gibt es in der Provinz Bergamo?")
+    page = answer.to_dict()["answer_html"]
+    assert "<table>" in page and "**" not in page and "|---" not in page
+    first = answer.citations[0]
+    assert f'href="{first.url}"' in page.replace("&amp;", "&") and 'rel="noopener noreferrer"' in page
+    hostile = answer_html('<script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1)) '
+                          '[y](data:text/html,hi) [mail](mailto:info@example.org) [1]', {1: "javascript:alert(2)"})
+    assert "<script" not in hostile and "<img" not in hostile and hostile.endswith("[1]</p>\n")
+    assert 'href="javascript' not in hostile and 'href="data:' not in hostile
+    assert 'href="mailto:info@example.org"' in hostile

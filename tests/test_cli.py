@@ -7,7 +7,8 @@ import pytest
 
 from bot.settings import Settings
 
-ANSWER_KEYS = {"question", "answer", "language", "refused", "citations", "hubs", "backend", "timings_ms", "intent"}
+ANSWER_KEYS = {"question", "answer", "language", "refused", "citations", "hubs", "backend", "timings_ms", "intent",
+               "answer_html"}
 CITATION_KEYS = {"n", "source_id", "title", "url", "page", "snippet"}
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 from bot.answer import Bot
 from bot.settings import Settings
 from tests.conftest import NEW_PAGE_QUESTION, add_new_page
-from tests.loopback import CHROMIUM, Served, chromium, free_port
+from tests.loopback import CHROMIUM, Served, chromium, free_port, wait_ready
 from ui.server import create_app
 
 EMBEDDER_PORT = free_port()  # the port of the test page that is allowed to embed the widget
@@ -62,8 +62,11 @@ def test_cors_allows_the_listed_origin_and_not_others(server: Served) -> None:
 
 def test_widget_may_be_framed_only_by_allowed_sites(server: Served) -> None:
     csp = httpx.get(f"{server.url}/widget").headers["content-security-policy"]
-    assert csp == f"frame-ancestors 'self' {ALLOWED}"
+    assert f"frame-ancestors 'self' {ALLOWED}" in csp and "script-src 'nonce-" in csp
     assert REFUSED not in csp
+    chat = httpx.get(f"{server.url}/").headers  # the chat too: no other site can frame it around the allowed list
+    assert chat["content-security-policy"] == f"frame-ancestors 'self' {ALLOWED}"
+    assert chat["x-frame-options"] == "SAMEORIGIN" and chat["x-content-type-options"] == "nosniff"
 
 
 def test_overlong_and_empty_questions_get_a_clear_4xx(server: Served) -> None:
@@ -154,38 +157,74 @@ def agency_site(html: str, port: int) -> Iterator["playwright.sync_api.Page"]:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
-def test_widget_embedded_on_an_allowed_site_answers_with_citations(server: Served, tmp_path: Path) -> None:
+def test_widget_embedded_on_an_allowed_site_renders_the_answer_with_hub_cards_and_map(server: Served,
+                                                                                        tmp_path: Path) -> None:
     html = (f'<!doctype html><html><body><h1>Agency site</h1><script src="{server.url}/widget.js" '
-            'data-title="Ask investbot" data-lang="en"></script></body></html>')
+            'data-title="Ask investbot" data-lang="de"></script></body></html>')
     with agency_site(html, EMBEDDER_PORT) as page:
+        assert page.locator("#investbot-bubble svg").count() == 1  # an inline icon, no emoji font needed
         page.click("#investbot-bubble")
         frame = page.frame_locator("#investbot-frame")
-        frame.locator("#q").fill("Which universities are behind the MADE competence center?")
+        assert frame.locator("#send").inner_text() == "Fragen"  # data-lang="de"
+        frame.locator("#q").fill("Welche Innovationszentren gibt es in der Provinz Bergamo?")
         frame.locator("#send").click()
-        frame.locator(".msg.bot .sources a").first.wait_for(timeout=30_000)
-        text = frame.locator(".msg.bot").last.inner_text()
-        assert "Pavia" in text and "[1]" in text
+        frame.locator(".msg.bot[data-done]").wait_for(timeout=30_000)
+        answer = frame.locator(".msg.bot").last
+        text = answer.inner_text()
+        assert "**" not in text and "|---" not in text and "](" not in text  # rendered, not raw Markdown
+        cards = answer.locator(".hub-card")
+        assert cards.count() >= 1 and "(BG)" in cards.first.inner_text()
+        assert answer.locator(".answer table").is_hidden()  # the hubs are shown once: as cards
+        source = answer.locator(".sources a").first
+        assert source.get_attribute("href").startswith("http")
+        map_image = answer.locator("img.map")
+        map_image.scroll_into_view_if_needed()
+        page.wait_for_function("() => true")
+        assert map_image.evaluate("img => img.complete && img.naturalWidth > 0")
         page.screenshot(path=str(tmp_path / "widget.png"))
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
-def test_widget_is_not_shown_on_a_site_that_is_not_allowed(server: Served) -> None:
+def test_widget_adds_nothing_on_a_site_that_is_not_allowed(server: Served) -> None:
     html = f'<!doctype html><html><body><script src="{server.url}/widget.js"></script></body></html>'
     with agency_site(html, free_port()) as page:
-        page.click("#investbot-bubble")
         page.wait_for_timeout(1500)
-        frame = page.frame(url=lambda url: "/widget" in url)
-        # frame-ancestors blocks the document: the frame holds no widget form.
-        assert frame is None or frame.query_selector("#q") is None
+        assert page.locator("#investbot-bubble").count() == 0 and page.locator("iframe").count() == 0
         status = page.evaluate(f"""fetch("{server.url}/api/ask", {{method: "POST",
             headers: {{"Content-Type": "application/json"}}, body: JSON.stringify({{question: "What is MADE?"}})}})
             .then(r => "read").catch(e => "blocked")""")
         assert status == "blocked"  # CORS: the page cannot read the API
 
 
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_a_script_in_a_question_never_runs_in_the_widget(server: Served) -> None:
+    payload = ('<img src=x onerror="window.top.pwned=1"><script>window.top.pwned=2</script> '
+               '[x](javascript:window.top.pwned=3) what is MADE?')
+    html = f'<!doctype html><html><body><script src="{server.url}/widget.js"></script></body></html>'
+    with agency_site(html, EMBEDDER_PORT) as page:
+        page.click("#investbot-bubble")
+        frame = page.frame_locator("#investbot-frame")
+        frame.locator("#q").fill(payload)
+        frame.locator("#send").click()
+        frame.locator(".msg.bot[data-done]").wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        assert frame.locator(".msg.user").last.inner_text() == payload  # shown as text
+        widget = page.frame(url=lambda url: "/widget" in url)
+        assert widget.evaluate("() => window.pwned === undefined") and page.evaluate("() => window.pwned") is None
+        assert widget.locator("a[href^='javascript']").count() == 0
+
+
+def test_the_map_is_an_svg_of_the_hubs_asked_for(server: Served) -> None:
+    reply = httpx.get(f"{server.url}/api/map.svg", params=[("hub", "hub:polihub"), ("hub", "hub:kilometro-rosso"),
+                                                            ("hub", "hub:<script>")])
+    assert reply.status_code == 200 and reply.headers["content-type"].startswith("image/svg+xml")
+    assert reply.text.count("<circle") == 2 and "<script" not in reply.text
+
+
 def test_staff_reindex_over_http_serves_a_new_file(tiny_corpus: Path, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=tiny_corpus, admin_token="s3cret", rate_limit=1000)
     with Served(create_app(settings), free_port()) as served:
+        wait_ready(served.url)
         api = f"{served.url}/api/reindex"
         assert httpx.post(api).status_code == 401
         assert httpx.post(api, headers={"Authorization": "Bearer wrong"}).status_code == 401
@@ -205,3 +244,96 @@ def test_staff_reindex_over_http_serves_a_new_file(tiny_corpus: Path, tmp_path: 
 def test_reindex_over_http_is_off_without_a_token(server: Served) -> None:
     response = httpx.post(f"{server.url}/api/reindex")
     assert response.status_code == 403 and "INVESTBOT_ADMIN_TOKEN" in response.json()["detail"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_first_start_shows_progress_then_the_chat_and_corpus_html_never_runs(tiny_corpus: Path,
+                                                                             tmp_path: Path) -> None:
+    """A server started without an index opens at once: /healthz says "building", / shows the progress page and
+    the API answers 503; then it serves. A corpus file carrying script is quoted as text in the widget."""
+    (tiny_corpus / "page" / "hostile.md").write_text(
+        "---\nid: page:hostile\ntitle: Test page\nurl: https://example.org/hostile\nlanguage: en\n---\n"
+        "The Zorblax Foundry in Cremona trains glass-blowing engineers <img src=x onerror=\"window.top.pwned=1\"> "
+        "for the optics industry <script>window.top.pwned=2</script>.\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=tiny_corpus, rate_limit=1000,
+                        allowed_origins=[ALLOWED])
+    with Served(create_app(settings), free_port()) as served:
+        first = httpx.get(f"{served.url}/", headers={"Accept-Language": "it-IT,it;q=0.9"})
+        early = httpx.post(f"{served.url}/api/ask", json={"question": "What is MADE?"})
+        seen = wait_ready(served.url)
+        assert seen[0] == "building" and seen[-1] == "ok"
+        assert first.status_code == 503 and "investbot si sta preparando" in first.text
+        assert early.status_code == 503
+        html = f'<!doctype html><html><body><script src="{served.url}/widget.js"></script></body></html>'
+        with agency_site(html, EMBEDDER_PORT) as page:
+            page.click("#investbot-bubble")
+            frame = page.frame_locator("#investbot-frame")
+            frame.locator("#q").fill("Where are glass-blowing engineers for the optics industry trained?")
+            frame.locator("#send").click()
+            frame.locator(".msg.bot[data-done]").wait_for(timeout=30_000)
+            page.wait_for_timeout(500)
+            assert "Zorblax" in frame.locator(".msg.bot").last.inner_text()
+            widget = page.frame(url=lambda url: "/widget" in url)
+            assert widget.evaluate("() => window.pwned === undefined") and page.evaluate("() => window.pwned") is None
+            assert widget.locator(".msg.bot img, .msg.bot script").count() == 0
+
+
+@contextmanager
+def chat_page(url: str, width: int, locale: str) -> Iterator["playwright.sync_api.Page"]:
+    """The chat page in chromium, at this width and with this browser language, ready for a question."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = chromium(p)
+        page = browser.new_page(viewport={"width": width, "height": 844}, locale=locale)
+        page.goto(f"{url}/")
+        page.locator("#question textarea").wait_for(timeout=30_000)
+        yield page
+        browser.close()
+
+
+def ask_in_chat(page: "playwright.sync_api.Page", question: str) -> None:
+    page.fill("#question textarea", question)
+    page.press("#question textarea", "Enter")
+    page.locator("#chat details").last.wait_for(timeout=30_000)  # the sources: the final answer is in
+    page.wait_for_timeout(800)  # the scroll that follows the answer
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_chat_page_speaks_the_browsers_language_and_switches(server: Served) -> None:
+    with chat_page(server.url, 1280, "de-DE") as page:
+        page.wait_for_function("() => document.querySelector('#title').innerText.includes('Lombardei')")
+        assert page.get_attribute("#question textarea", "placeholder").startswith("Fragen Sie")
+        page.click("#ui-lang input")
+        page.get_by_role("option", name="Français").click()
+        page.wait_for_function("() => document.querySelector('#title').innerText.includes('Lombardie')")
+        assert "Invest in Lombardy" in page.inner_text("#contact") and "Contacter" in page.inner_text("#contact")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_chat_keeps_the_answers_start_in_view_and_shows_hubs_once_beside_the_map(server: Served,
+                                                                                  tmp_path: Path) -> None:
+    with chat_page(server.url, 1280, "en-GB") as page:
+        ask_in_chat(page, "I make medical devices: where in Lombardy should I set up R&D, and who can help me?")
+        answer = page.locator("#chat .message-row.bot-row").last
+        top = answer.evaluate("a => a.getBoundingClientRect().top")
+        chat_box = page.locator("#chat").evaluate("c => [c.getBoundingClientRect().top, c.getBoundingClientRect()"
+                                                  ".bottom]")
+        assert chat_box[0] <= top <= chat_box[1] - 40, (top, chat_box)  # the first line is on screen
+        assert page.locator("#hub-cards .hub-card").first.is_visible()
+        assert page.locator("#hub-cards svg circle").count() >= 1
+        assert answer.locator(".chat-hubs").is_hidden() and answer.locator("table").count() == 0
+        page.screenshot(path=str(tmp_path / "desktop.png"))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_chat_on_a_phone_has_no_horizontal_scroll_and_hub_cards_under_the_answer(server: Served,
+                                                                                   tmp_path: Path) -> None:
+    with chat_page(server.url, 390, "zh-CN") as page:
+        page.wait_for_function("() => document.querySelector('#title').innerText.includes('伦巴第')")
+        ask_in_chat(page, "贝加莫省有哪些创新中心？")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        answer = page.locator("#chat .message-row.bot-row").last
+        assert answer.locator(".chat-hubs .hub-card").first.is_visible()
+        assert page.locator("#hub-cards svg").evaluate("s => s.getBoundingClientRect().width") <= 390
+        page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)

@@ -1,4 +1,5 @@
-"""The full chat (gr.Blocks): streamed, cited answers; the hub map and table; examples; EN/IT interface."""
+"""The full chat (gr.Blocks): cited answers, the hub map with the hubs as cards, examples, and the interface in the
+six languages (chosen from the browser's, with a switch)."""
 
 import html
 from collections.abc import Iterator
@@ -7,27 +8,36 @@ from pathlib import Path
 import gradio as gr
 
 from bot.answer import Answer, BadQuestion
-from bot.language import phrases
-from ui.hubmap import hub_map
-from ui.service import AskService, RateLimited
+from bot.compose import HubRef
+from bot.languages import codes, language
+from ui.hubmap import hub_map_svg
+from ui.labels import interface_language, ui_labels
+from ui.ratelimit import RateLimited
+from ui.service import AskService, NotReady
 
-CONTACT_URL = "https://www.investinlombardy.com/en/"
-EXAMPLES = [
-    "I make medical devices: where in Lombardy should I set up R&D, and who can help me?",
-    "Which universities are behind the MADE competence center?",
-    "What are the S3 specialisation areas?",
-    "Quali centri di innovazione ci sono a Bergamo?",
-]
-LABELS = {
-    "en": {"title": "## investbot — innovation in Lombardy\nAnswers from Invest in Lombardy's material, with sources.",
-           "box": "Ask about clusters, S3, competence centres, universities, where to locate…",
-           "contact": f"[Contact the agency]({CONTACT_URL})", "hubs": "Innovation centres"},
-    "it": {"title": "## investbot — innovazione in Lombardia\n"
-                    "Risposte dai materiali di Invest in Lombardy, con le fonti.",
-           "box": "Chiedi di cluster, S3, competence center, università, dove insediarsi…",
-           "contact": "[Contatta l'agenzia](https://www.investinlombardy.com/it/)", "hubs": "Centri di innovazione"},
-}
 STREAM_STEP = 12  # words per streamed update
+# Wide screens show the hubs beside the map; narrow ones (where the columns stack) as cards under the answer.
+CSS = """
+.hub-card { border: 1px solid #e1e6eb; border-left: 3px solid #c62828; border-radius: 6px; padding: 6px 10px;
+  margin: 6px 0; overflow-wrap: normal; word-break: normal; font-family: inherit; }
+.hub-card .n { display: inline-block; min-width: 20px; height: 20px; border-radius: 10px; background: #c62828;
+  color: #fff; font-size: 12px; font-weight: 700; text-align: center; line-height: 20px; margin-right: 6px; }
+.hub-card .meta { display: block; font-size: 0.9em; color: #55606b; }
+.hub-map { display: block; width: 100%; height: auto; }
+.chat-hubs { display: none; }
+@media (max-width: 900px) { .chat-hubs { display: block; } #hub-cards .hub-list { display: none; } }
+"""
+# After a reply the chat shows the start of the answer, not the end of its sources.
+SCROLL_TO_ANSWER = """() => {
+  const rows = document.querySelectorAll('#chat .message-row.bot-row, #chat [data-testid="bot"]');
+  const row = rows[rows.length - 1];
+  let box = row && row.parentElement;
+  while (box && box !== document.body && !(box.scrollHeight > box.clientHeight
+         && /(auto|scroll)/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
+  if (row && box && box !== document.body)  // the chat's own scroll, not the page's; 40 px: the chat's label
+    box.scrollTop += row.getBoundingClientRect().top - box.getBoundingClientRect().top - 40;
+}"""
+BROWSER_LANGUAGES = "() => (navigator.languages || [navigator.language]).join(',')"
 
 
 def message_text(content: object) -> str:
@@ -40,44 +50,83 @@ def message_text(content: object) -> str:
                     if not isinstance(p, dict) or p.get("type", "text") == "text").strip()
 
 
+def without_hub_table(answer: Answer) -> str:
+    """The answer's text without its hub table: the chat shows the hubs as cards instead."""
+    heading = f"**{language(answer.language)['phrases']['hubs']}**"
+    lines = [line for line in answer.answer.splitlines() if not line.startswith("|") and line.strip() != heading]
+    return "\n".join(lines).replace("\n\n\n", "\n\n").strip()
+
+
+def hub_cards(hubs: list[HubRef], lang: str) -> str:
+    """Each hub as a card: its number on the map, its name (linked to its website), its type and town."""
+    labels = ui_labels(lang)
+    cards = []
+    for n, h in enumerate(hubs, start=1):
+        name = html.escape(h.name)
+        if h.website and h.website.startswith(("http://", "https://")):
+            name = f'<a href="{html.escape(h.website)}" target="_blank" rel="noopener">{name}</a>'
+        kind = labels["hub_types"].get(h.type, h.type.replace("_", " "))
+        where = f"{h.city} ({h.province})" + (f" · {labels['approx']}" if h.coord_precision == "city" else "")
+        cards.append(f'<div class="hub-card"><span class="n">{n}</span>{name}'
+                     f'<span class="meta">{html.escape(kind)} · {html.escape(where)}</span></div>')
+    return "".join(cards)
+
+
 def render(answer: Answer) -> str:
-    """The answer with its numbered sources; each source expands to the quoted snippet."""
+    """The answer first; the hubs as cards (shown here on narrow screens); the sources folded below."""
+    text = without_hub_table(answer)
+    if answer.hubs:
+        text += f'\n\n<div class="chat-hubs">{hub_cards(answer.hubs, answer.language)}</div>'
     if not answer.citations:
-        return answer.answer
-    lines = [answer.answer, "", f"**{phrases(answer.language)['sources']}**", ""]
+        return text
+    items = []
     for c in answer.citations:
         page = f", p. {c.page}" if c.page else ""
-        lines.append(f"<details><summary>[{c.n}] <a href=\"{html.escape(c.url)}\" target=\"_blank\">"
-                     f"{html.escape(c.title)}</a>{page}</summary>{html.escape(c.snippet)}</details>")
-    return "\n".join(lines)
+        items.append(f'<li><a href="{html.escape(c.url)}" target="_blank" rel="noopener">[{c.n}] '
+                     f'{html.escape(c.title)}</a>{page}<br><small>{html.escape(c.snippet)}</small></li>')
+    sources = ui_labels(answer.language)["sources"]
+    return f"{text}\n\n<details><summary>{sources} ({len(answer.citations)})</summary><ol>{''.join(items)}</ol>" \
+           "</details>"
 
 
-def hub_rows(answer: Answer) -> list[list[str]]:
-    """The hub table beside the map: the name links to the hub's website when the corpus has one."""
-    return [[f"[{h.name}]({h.website})" if h.website else h.name, h.type.replace("_", " "),
-             f"{h.city} ({h.province})", ", ".join(h.sectors[:3]),
-             "approximate (city)" if h.coord_precision == "city" else "address"]
-            for h in answer.hubs]
+def hub_panel(hubs: list[HubRef], lang: str, geo_dir: Path) -> str:
+    labels = ui_labels(lang)
+    listing = hub_cards(hubs, lang) if hubs else f"<p>{html.escape(labels['map_hint'])}</p>"
+    return f"{hub_map_svg(hubs, geo_dir, labels['hubs'])}<div class='hub-list'>{listing}</div>"
+
+
+def title_text(lang: str) -> str:
+    labels = ui_labels(lang)
+    return f"## {labels['title']}\n{labels['subtitle']}"
+
+
+def contact_text(lang: str) -> str:
+    labels = ui_labels(lang)
+    return f"[{labels['contact']}]({labels['contact_url']})"
 
 
 def build_app(service: AskService, geo_dir: Path) -> gr.Blocks:
+    languages = [(language(code)["name"], code) for code in codes()]
     with gr.Blocks(title="investbot", analytics_enabled=False) as app:
         ids = gr.State([])  # question-log id of each assistant message, for the thumbs
+        shown_hubs = gr.State([])  # the hubs on the map, redrawn when the interface language changes
+        browser = gr.Textbox(visible=False)
         with gr.Row():
-            title = gr.Markdown(LABELS["en"]["title"])
-            ui_lang = gr.Radio(["en", "it"], value="en", label="Interface", scale=0)
+            title = gr.Markdown(title_text("en"), elem_id="title")
+            ui_lang = gr.Dropdown(languages, value="en", label=ui_labels("en")["interface"], scale=0,
+                                  min_width=160, elem_id="ui-lang")
         with gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(height=520, label="investbot", feedback_options=("Like", "Dislike"))
-                box = gr.Textbox(placeholder=LABELS["en"]["box"], show_label=False, max_length=2000)
-                gr.Examples(EXAMPLES, inputs=box)
-                contact = gr.Markdown(LABELS["en"]["contact"])
-            with gr.Column(scale=2):
-                hubs_title = gr.Markdown(f"### {LABELS['en']['hubs']}")
-                plot = gr.Plot(hub_map([], geo_dir), show_label=False)
-                table = gr.Dataframe(headers=["Name", "Type", "City", "Focus", "Location"], value=[],
-                                     datatype=["markdown", "str", "str", "str", "str"], interactive=False, wrap=True,
-                                     column_widths=["30%", "16%", "17%", "22%", "15%"])
+            with gr.Column(scale=3, min_width=300):
+                chat = gr.Chatbot(height=520, label="investbot", feedback_options=("Like", "Dislike"),
+                                  autoscroll=False, elem_id="chat")
+                box = gr.Textbox(placeholder=ui_labels("en")["placeholder"], show_label=False, max_length=2000,
+                                 elem_id="question")
+                examples = gr.Dataset(components=[box], samples=[[q] for q in ui_labels("en")["examples"]],
+                                      label=ui_labels("en")["examples_label"], elem_id="examples")
+                contact = gr.Markdown(contact_text("en"), elem_id="contact")
+            with gr.Column(scale=2, min_width=300):
+                hubs_title = gr.Markdown(f"### {ui_labels('en')['hubs']}")
+                side = gr.HTML(hub_panel([], "en", geo_dir), elem_id="hub-cards")
 
         def respond(message: str, history: list[dict], log_ids: list[int], request: gr.Request) -> Iterator:
             turns = [{"role": m["role"], "content": text} for m in history if (text := message_text(m["content"]))]
@@ -91,7 +140,7 @@ def build_app(service: AskService, geo_dir: Path) -> gr.Blocks:
                         yield "", [*history, {"role": "assistant", "content": shown}], log_ids, gr.skip(), gr.skip()
                     else:
                         answer, log_id = item
-            except (BadQuestion, RateLimited) as exc:
+            except (BadQuestion, RateLimited, NotReady) as exc:
                 yield "", [*history, {"role": "assistant", "content": str(exc)}], log_ids, gr.skip(), gr.skip()
                 return
             words = answer.answer.split(" ") if not shown else []
@@ -99,11 +148,15 @@ def build_app(service: AskService, geo_dir: Path) -> gr.Blocks:
                 partial = {"role": "assistant", "content": " ".join(words[:end])}
                 yield "", [*history, partial], log_ids, gr.skip(), gr.skip()
             final = {"role": "assistant", "content": render(answer)}
-            figure = hub_map(answer.hubs, geo_dir) if answer.hubs else gr.skip()
-            yield "", [*history, final], [*log_ids, log_id], figure, hub_rows(answer) if answer.hubs else gr.skip()
+            if answer.hubs:
+                panel, hubs = hub_panel(answer.hubs, answer.language, geo_dir), answer.hubs
+            else:
+                panel, hubs = gr.skip(), gr.skip()
+            yield "", [*history, final], [*log_ids, log_id], panel, hubs
 
-        box.submit(respond, [box, chat, ids], [box, chat, ids, plot, table], api_name="ask",
-                   concurrency_limit=8)
+        box.submit(respond, [box, chat, ids], [box, chat, ids, side, shown_hubs], api_name="ask",
+                   concurrency_limit=8).then(None, js=SCROLL_TO_ANSWER)
+        examples.click(lambda sample: sample[0], examples, box, api_name=False)
 
         def feedback(data: gr.LikeData, log_ids: list[int]) -> None:
             assistant_turn = data.index // 2 if isinstance(data.index, int) else data.index[0] // 2
@@ -112,9 +165,14 @@ def build_app(service: AskService, geo_dir: Path) -> gr.Blocks:
 
         chat.like(feedback, [ids], None)
 
-        def relabel(lang: str):
-            words = LABELS[lang]
-            return words["title"], gr.update(placeholder=words["box"]), words["contact"], f"### {words['hubs']}"
+        def relabel(lang: str, hubs: list[HubRef]):
+            labels = ui_labels(lang)
+            return (title_text(lang), gr.update(label=labels["interface"]),
+                    gr.update(placeholder=labels["placeholder"]),
+                    gr.update(samples=[[q] for q in labels["examples"]], label=labels["examples_label"]),
+                    contact_text(lang), f"### {labels['hubs']}", hub_panel(hubs, lang, geo_dir))
 
-        ui_lang.change(relabel, ui_lang, [title, box, contact, hubs_title])
+        ui_lang.change(relabel, [ui_lang, shown_hubs], [title, ui_lang, box, examples, contact, hubs_title, side],
+                       api_name=False)
+        app.load(interface_language, browser, ui_lang, js=BROWSER_LANGUAGES, api_name=False)
     return app

@@ -1,150 +1,74 @@
-"""One server: FastAPI with the HTTP API, the widget, /healthz, and the Gradio chat mounted at /."""
+"""One server: FastAPI with the HTTP API (ui/api.py), the widget (ui/widget.py), /healthz and the Gradio chat at /.
 
-import itertools
-import json
+On a first start the bot is built in the background: the port opens at once, /healthz reports the progress and /
+shows a page that turns into the chat when the bot is ready."""
+
 import logging
 import os
-import secrets
-from collections.abc import Iterator
-from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from bot.answer import BadQuestion, Bot, QuestionTooLong
+from bot.answer import Bot
 from bot.settings import Settings
-from ui.app import build_app
-from ui.service import AskService, QuestionLog, RateLimited, RateLimiter, Reindexer
+from ui import api, widget
+from ui.app import CSS, build_app
+from ui.labels import interface_language, ui_labels
+from ui.questionlog import QuestionLog
+from ui.ratelimit import RateLimiter
+from ui.reindex import Reindexer
+from ui.service import AskService
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).parent / "static"
-
-
-class Turn(BaseModel):
-    role: str = Field(pattern="^(user|assistant)$")
-    content: str = Field(max_length=20_000)
-
-
-class AskRequest(BaseModel):
-    question: str
-    history: list[Turn] = Field(default_factory=list, max_length=40)
-    lang: str | None = Field(None, max_length=5)
-
-
-class Feedback(BaseModel):
-    id: int
-    up: bool
-
-
-def frame_ancestors(allowed: list[str]) -> str:
-    return "frame-ancestors " + " ".join(["'self'", *allowed])
-
-
-def client_key(request: Request) -> str:
-    return request.client.host if request.client else "-"
+# Paths that answer while the bot is being built: the progress, and the widget's files (they wait for the API).
+WHILE_BUILDING = ("/healthz", "/widget", "/widget.js", "/api/widget/config")
 
 
 def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
+    """With `bot`, the app serves it at once; without, it builds it in the background (see the module's doc)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    bot = bot or Bot.from_settings(settings)
     service = AskService(bot, QuestionLog(settings.data_dir / "questions.sqlite3"), RateLimiter(settings.rate_limit))
     allowed = [o.rstrip("/") for o in settings.allowed_origins]
-    app = FastAPI(title="investbot", docs_url=None, redoc_url=None)
+    app = FastAPI(title="investbot", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.service = service
+    app.state.settings = settings
+    app.state.allowed_origins = allowed
+    app.state.reindexer = Reindexer(service, settings)
     app.add_middleware(CORSMiddleware, allow_origins=allowed, allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type"])  # not Authorization: staff calls come from tools, not sites
+    app.include_router(api.router)
+    app.include_router(widget.router)
 
-    def refuse(exc: Exception) -> JSONResponse:
-        if isinstance(exc, RateLimited):
-            return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": "60"})
-        return JSONResponse({"detail": str(exc)}, status_code=413 if isinstance(exc, QuestionTooLong) else 400)
-
-    @app.post("/api/ask")
-    def ask(body: AskRequest, request: Request) -> JSONResponse:
-        try:
-            answer, log_id = service.ask(body.question, [t.model_dump() for t in body.history], body.lang,
-                                         client_key(request), "api")
-        except (RateLimited, BadQuestion) as exc:
-            return refuse(exc)
-        return JSONResponse({**answer.to_dict(), "id": log_id})
-
-    @app.post("/api/ask/stream", response_model=None)
-    def ask_stream(body: AskRequest, request: Request) -> StreamingResponse | JSONResponse:
-        """NDJSON: {"delta": text} for each piece of a language model's answer that passed the grounding check,
-        then {"answer": {...}}, whose text replaces the pieces."""
-        items = service.stream(body.question, [t.model_dump() for t in body.history], body.lang,
-                               client_key(request), "api")
-        try:
-            first = next(items)
-        except (RateLimited, BadQuestion) as exc:
-            return refuse(exc)
-
-        def lines() -> Iterator[str]:
-            for item in itertools.chain([first], items):
-                if isinstance(item, str):
-                    yield json.dumps({"delta": item}, ensure_ascii=False) + "\n"
-                else:
-                    answer, log_id = item
-                    yield json.dumps({"answer": {**answer.to_dict(), "id": log_id}}, ensure_ascii=False) + "\n"
-
-        return StreamingResponse(lines(), media_type="application/x-ndjson")
-
-    reindexer = Reindexer(service, settings)
-    app.state.reindexer = reindexer
-
-    def staff_only(request: Request) -> JSONResponse | None:
-        """None when the request carries the admin token; otherwise the refusal to send."""
-        if settings.admin_token is None:
-            return JSONResponse({"detail": "Re-indexing over HTTP is off: set INVESTBOT_ADMIN_TOKEN."},
-                                status_code=403)
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not secrets.compare_digest(given.encode(), settings.admin_token.get_secret_value().encode()):
-            return JSONResponse({"detail": "Missing or wrong admin token (Authorization: Bearer …)."},
-                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
-        return None
-
-    @app.post("/api/reindex")
-    def reindex(request: Request) -> JSONResponse:
-        """Staff: re-index corpus/ now (what changed only) and serve the new index when it is built."""
-        if refused := staff_only(request):
-            return refused
-        if not reindexer.start():
-            return JSONResponse({"detail": "A re-index is already running.", **reindexer.status}, status_code=409)
-        return JSONResponse(reindexer.status, status_code=202)
-
-    @app.get("/api/reindex")
-    def reindex_status(request: Request) -> JSONResponse:
-        return staff_only(request) or JSONResponse(reindexer.status)
-
-    @app.post("/api/feedback")
-    def feedback(body: Feedback) -> JSONResponse:
-        if not service.log.thumbs(body.id, body.up):
-            return JSONResponse({"detail": f"No answer with id {body.id}."}, status_code=404)
-        return JSONResponse({"ok": True})
-
-    @app.get("/healthz")
-    def healthz() -> dict:
-        bot = service.bot  # a re-index swaps it
-        state = bot.retriever.state
-        return {"status": "ok", "chunks": len(bot.retriever.chunks), "corpus_version": state.built_at,
-                "collection": state.collection, "backend": bot.model.name if bot.model else "grounded",
-                "llm_fallbacks": dict(bot.model.fallbacks) if bot.model else {},
-                "chroma": "server" if settings.chroma_host else "embedded"}
-
-    @app.get("/widget")
-    def widget() -> HTMLResponse:
-        return HTMLResponse((STATIC / "widget.html").read_text(encoding="utf-8"),
-                            headers={"Content-Security-Policy": frame_ancestors(allowed)})
-
-    @app.get("/widget.js")
-    def widget_js() -> FileResponse:
-        return FileResponse(STATIC / "widget.js", media_type="text/javascript")
+    @app.middleware("http")
+    async def guard(request: Request, call_next) -> Response:  # noqa: ANN001 - Starlette's callable type
+        """While the bot is being built: the progress page at /, 503 for the API. On every response: no MIME
+        sniffing, and only this server and the allowed sites may frame a page."""
+        if service.bot is None and request.url.path not in WHILE_BUILDING:
+            if request.method == "GET" and request.url.path == "/":
+                response = building_page(request.headers.get("accept-language"))
+            else:
+                response = JSONResponse({"detail": ui_labels("en")["building"], **service.status}, status_code=503,
+                                        headers={"Retry-After": "5"})
+        else:
+            response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Content-Security-Policy", widget.frame_ancestors(allowed))
+        if request.url.path != "/widget":
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response
 
     blocks = build_app(service, settings.corpus_dir / "geo")
     blocks.queue(max_size=64, default_concurrency_limit=8)
-    return gr.mount_gradio_app(app, blocks, path="/", footer_links=[])
+    if bot is None:
+        service.start_building(settings)
+    return gr.mount_gradio_app(app, blocks, path="/", footer_links=[], css=CSS)
+
+
+def building_page(accept_language: str | None) -> HTMLResponse:
+    labels = ui_labels(interface_language(accept_language))
+    page = widget.templates().get_template("building.html.j2").render(labels=labels)
+    return HTMLResponse(page, status_code=503, headers={"Retry-After": "5", "Cache-Control": "no-store"})
 
 
