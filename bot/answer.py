@@ -71,12 +71,22 @@ def _follow_up_openers() -> re.Pattern:
     return re.compile(r"^\s*(?:" + "|".join(openers) + r")(?:\b|\s)", re.IGNORECASE)
 
 
+def readable(texts: list[str]) -> bool:
+    """False for text that cannot be stored or embedded: a lone surrogate ("\\ud800") sent as JSON."""
+    try:
+        for text in texts:
+            text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def standalone_query(question: str, history: list[dict]) -> str:
     """A short or connective follow-up is searched together with the investor's previous question."""
     earlier = [t["content"] for t in history if t.get("role") == "user" and t.get("content")]
     if earlier and (_follow_up_openers().match(question) or len(question.split()) <= FOLLOW_UP_WORDS
                     or len(question) <= FOLLOW_UP_WORDS * 3):  # Chinese has no spaces: about 3 characters a word
-        return f"{earlier[-1]} {question}"
+        return f"{earlier[-1][:MAX_QUESTION_CHARS]} {question}"  # a turn longer than a question adds only cost
     return question
 
 
@@ -136,6 +146,10 @@ class Bot:
             raise QuestionTooLong(f"The question is {len(question)} characters long; "
                                   f"the limit is {MAX_QUESTION_CHARS}.")
         history = history or []
+        if lang is not None and not re.fullmatch(r"[a-z]{2}", lang):
+            raise BadQuestion("lang must be a two-letter language code such as en, it or de.")
+        if not readable([question, *(str(t.get("content") or "") for t in history)]):
+            raise BadQuestion("The question or the conversation contains characters that are not valid text.")
         previous = next((t["content"] for t in reversed(history) if t.get("role") == "user"), None)
         fallback = detect_language(previous) if previous else "en"
         language = lang or detect_language(question, fallback=fallback)

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,11 +35,40 @@ def _bot(warm: bool = False) -> "Bot":
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group()
+class Commands(click.Group):
+    """A fault (a damaged index or question log, a full disk…) ends in one line that names it and the fix, with
+    exit status 1; `--debug` shows the traceback instead."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            raise click.ClickException(fault_line(exc)) from None
+
+
+def fault_line(exc: Exception) -> str:
+    """What went wrong, and what to do, in one line."""
+    data_dir = _settings().data_dir
+    text = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    if isinstance(exc, sqlite3.DatabaseError) or "questions.sqlite3" in str(exc):
+        return (f"the question log {data_dir / 'questions.sqlite3'} is damaged ({text}); move it away and a new one "
+                "is started (run with --debug for the details)")
+    if type(exc).__module__.startswith("chromadb") or "chroma" in str(exc).lower():
+        return (f"the index in {data_dir / 'chroma'} is damaged ({text}); remove that folder and run "
+                "`investbot index` (run with --debug for the details)")
+    return f"{text} (run with --debug for the details)"
+
+
+@click.group(cls=Commands)
 @click.option("-v", "--verbose", is_flag=True, help="log what happens (to stderr)")
-def main(verbose: bool) -> None:
+@click.option("--debug", is_flag=True, help="show the traceback of a fault instead of one line")
+def main(verbose: bool, debug: bool) -> None:
     """investbot: answers investors' questions about innovation in Lombardy, from a cited corpus."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+    logging.basicConfig(level=logging.INFO if verbose or debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
 
 
@@ -164,7 +194,15 @@ def export(as_csv: bool) -> None:
     columns, rows = QuestionLog(_settings().data_dir / "questions.sqlite3").rows()
     writer = csv.writer(sys.stdout)
     writer.writerow(columns)
-    writer.writerows(rows)
+    writer.writerows([[spreadsheet_safe(cell) for cell in row] for row in rows])
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A question typed as "=HYPERLINK(...)" must stay text when staff open the export in a spreadsheet: a cell
+    that starts like a formula gets a leading apostrophe (OWASP's advice for CSV injection)."""
+    if isinstance(cell, str) and cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + cell
+    return cell
 
 
 @main.group()

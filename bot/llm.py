@@ -151,6 +151,9 @@ class ModelRun:
                 yield pending
 
 
+BACKEND_FAILURES = ("error", "timeout")  # the model's own failures; any other kind is the grounding check's
+
+
 class ModelBackend:
     """The configured chat model, its prompts, and a count of answers that fell back to the grounded one."""
 
@@ -186,6 +189,9 @@ class ModelBackend:
         return ModelRun(self.model, messages, evidence, self.grounding, self.timeout)
 
     def fell_back(self, failure: Failure) -> str:
+        """The public `backend` names only the kind of failure; what the provider or the check said (which may
+        hold a masked key or the model's text) goes to the log."""
         self.fallbacks[failure.kind] += 1
-        log.warning("llm answer replaced by the grounded one: %s", failure)
-        return f"grounded (llm fallback: {failure})"
+        log.warning("llm answer replaced by the grounded one (%s): %s", failure.kind, failure)
+        kind = failure.kind if failure.kind in BACKEND_FAILURES else f"grounding: {failure.kind}"
+        return f"grounded (llm fallback: {kind})"

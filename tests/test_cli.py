@@ -5,7 +5,11 @@ import sys
 
 import pytest
 
+from bot.answer import Bot
 from bot.settings import Settings
+from ui.questionlog import QuestionLog
+
+from .conftest import CORPUS
 
 ANSWER_KEYS = {"question", "answer", "language", "refused", "citations", "hubs", "backend", "timings_ms", "intent",
                "answer_html"}
@@ -61,3 +65,41 @@ def test_corpus_check_passes_on_the_shipped_corpus(settings: Settings) -> None:
     result = run(settings, "corpus", "check")
     assert result.returncode == 0, result.stderr
     assert "0 problem(s)" in result.stdout
+
+
+def test_feedback_export_keeps_formula_like_questions_as_text(bot: Bot, tmp_path) -> None:
+    """A question typed as a spreadsheet formula is exported with a leading apostrophe, so opening the CSV in a
+    spreadsheet never runs it."""
+    import csv
+    import io
+
+    settings = Settings(data_dir=tmp_path, corpus_dir=CORPUS)
+    log = QuestionLog(tmp_path / "questions.sqlite3")
+    for question in ('=HYPERLINK("http://evil.example","x")', "+1+1", "-2", "@SUM(A1)", "What is MADE?"):
+        log.record(bot.answer(question), "api")
+    result = run(settings, "feedback", "export", "--csv")
+    assert result.returncode == 0, result.stderr
+    questions = [row["question"] for row in csv.DictReader(io.StringIO(result.stdout))]
+    assert questions[:4] == ["'=HYPERLINK(\"http://evil.example\",\"x\")", "'+1+1", "'-2", "'@SUM(A1)"]
+    assert questions[4] == "What is MADE?"
+
+
+@pytest.mark.usefixtures("bot")
+def test_a_damaged_data_dir_ends_in_one_line_naming_the_file_and_the_fix(settings: Settings, tmp_path) -> None:
+    import shutil
+
+    damaged = Settings(data_dir=tmp_path / "data", corpus_dir=settings.corpus_dir)
+    shutil.copytree(settings.data_dir / "chroma", damaged.data_dir / "chroma")
+    database = damaged.data_dir / "chroma" / "chroma.sqlite3"
+    data = bytearray(database.read_bytes())
+    data[100:4000] = b"x" * 3900  # the schema pages
+    database.write_bytes(bytes(data))
+    (damaged.data_dir / "questions.sqlite3").write_bytes(b"not a database" * 100)
+    for args, names in ((("ask", "What is MADE?"), ("chroma", "investbot index")),
+                        (("index",), ("chroma", "investbot index")),
+                        (("feedback", "export", "--csv"), ("questions.sqlite3", "move it away"))):
+        result = run(damaged, *args)
+        assert result.returncode == 1, result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+        assert all(name in lines[0] for name in names), lines[0]

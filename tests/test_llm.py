@@ -69,19 +69,21 @@ def test_a_faithful_answer_passes_through_streamed_and_cited(model_bot: Bot, fak
     assert fake.requests[-1]["stream"] is True
 
 
-@pytest.mark.parametrize(("extra", "reason"), [
-    ("MADE has 4321 employees [1].", "number 4321"),
-    ("See also the partners listed in [9].", "cites [9]"),
-    ("The Zorblax Robotics Institute in Milan can help too [1].", "Zorblax Robotics Institute"),
-    ("Write to info@zorblax.example [1].", "e-mail"),
-    ("Details are at https://zorblax.example/made [1].", "URL"),
+@pytest.mark.parametrize(("extra", "kind", "reason"), [
+    ("MADE has 4321 employees [1].", "number", "number 4321"),
+    ("See also the partners listed in [9].", "citation", "cites [9]"),
+    ("The Zorblax Robotics Institute in Milan can help too [1].", "organisation", "Zorblax Robotics Institute"),
+    ("Write to info@zorblax.example [1].", "email", "e-mail"),
+    ("Details are at https://zorblax.example/made [1].", "url", "URL"),
 ])
-def test_an_unsupported_answer_is_replaced_by_the_grounded_one(model_bot: Bot, bot: Bot, fake: FakeLLM,
-                                                                 extra: str, reason: str) -> None:
+def test_an_unsupported_answer_is_replaced_by_the_grounded_one(model_bot: Bot, bot: Bot, fake: FakeLLM, extra: str,
+                                                                 kind: str, reason: str,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
     fake.script = with_extra(extra)
     pieces, answer = stream(model_bot, QUESTION)
     grounded = bot.answer(QUESTION)
-    assert answer.backend.startswith("grounded (llm fallback:") and reason in answer.backend
+    assert answer.backend == f"grounded (llm fallback: grounding: {kind})"  # the kind only, for investors
+    assert reason in caplog.text  # the details, for staff
     assert answer.answer == grounded.answer and answer.citations == grounded.citations
     assert extra not in "".join(pieces)  # the unsupported sentence never reached the screen
     assert model_bot.model.fallbacks.total() >= 1
@@ -97,7 +99,7 @@ def test_a_citation_of_the_wrong_evidence_is_caught_after_streaming(model_bot: B
 
     fake.script = miscited
     _, answer = stream(model_bot, "What are the figures of Kilometro Rosso and of the Lombardy clusters?")
-    assert answer.backend.startswith("grounded (llm fallback: number")
+    assert answer.backend == "grounded (llm fallback: grounding: number)"
 
 
 @pytest.mark.parametrize("reply", ["500", "hang"])
@@ -112,10 +114,11 @@ def test_server_errors_and_timeouts_fall_back_without_hanging(model_bot: Bot, bo
 
 
 @pytest.mark.parametrize(("reply", "reason"), [("", "empty answer"), ("garbage", "JSONDecodeError")])
-def test_a_malformed_reply_falls_back(model_bot: Bot, fake: FakeLLM, reply: str, reason: str) -> None:
+def test_a_malformed_reply_falls_back(model_bot: Bot, fake: FakeLLM, reply: str, reason: str,
+                                      caplog: pytest.LogCaptureFixture) -> None:
     fake.script = lambda messages: reply
     _, answer = stream(model_bot, QUESTION)
-    assert answer.backend.startswith("grounded (llm fallback:") and reason in answer.backend
+    assert answer.backend == "grounded (llm fallback: error)" and reason in caplog.text
 
 
 def test_the_model_declining_gives_the_refusal_with_the_contact(model_bot: Bot, fake: FakeLLM) -> None:
@@ -246,5 +249,5 @@ def test_an_unreachable_model_server_falls_back(bot: Bot, settings: Settings) ->
                                          "llm_base_url": f"http://127.0.0.1:{free_port()}/v1"})  # nobody listens
     backend = ModelBackend.from_settings(config, chat_model(config), corpus_texts(bot.retriever))
     _, answer = stream(Bot(bot.retriever, bot.guard, backend), QUESTION)
-    assert answer.backend.startswith("grounded (llm fallback:") and "Connection" in answer.backend
+    assert answer.backend == "grounded (llm fallback: error)"  # not the provider's message, which may hold a key
     assert answer.answer == bot.answer(QUESTION).answer

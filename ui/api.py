@@ -21,23 +21,28 @@ from ui.reindex import Reindexer
 from ui.service import AskService, NotReady
 
 MAP_HUBS = 30  # hubs one map shows at most (an answer shows fewer)
+# What one request may carry (README, HTTP API). A turn may be a whole earlier answer, hubs table included, but only
+# the last user turn's first 2,000 characters are searched with a follow-up: more would cost every client time.
+MAX_TURNS = 20
+MAX_TURN_CHARS = 8_000
+SQLITE_MAX_INT = 2**63 - 1
 
 router = APIRouter()
 
 
 class Turn(BaseModel):
     role: str = Field(pattern="^(user|assistant)$")
-    content: str = Field(max_length=20_000)
+    content: str = Field(max_length=MAX_TURN_CHARS)
 
 
 class AskRequest(BaseModel):
-    question: str
-    history: list[Turn] = Field(default_factory=list, max_length=40)
-    lang: str | None = Field(None, max_length=5)
+    question: str  # its length is checked by the bot, which says the limit (413)
+    history: list[Turn] = Field(default_factory=list, max_length=MAX_TURNS)
+    lang: str | None = Field(None, pattern="^[a-z]{2}$")
 
 
 class Feedback(BaseModel):
-    id: int
+    id: int = Field(ge=1, le=SQLITE_MAX_INT)
     up: bool
 
 
@@ -100,7 +105,11 @@ def ask_stream(body: AskRequest, request: Request, asks: Service) -> StreamingRe
 
 
 @router.post("/api/feedback")
-def feedback(body: Feedback, asks: Service) -> JSONResponse:
+def feedback(body: Feedback, request: Request, asks: Service) -> JSONResponse:
+    try:
+        asks.limiter.check(client_key(request))  # thumbs count against the same per-client limit as questions
+    except RateLimited as exc:
+        return refuse(exc)
     if not asks.log.thumbs(body.id, body.up):
         return JSONResponse({"detail": f"No answer with id {body.id}."}, status_code=404)
     return JSONResponse({"ok": True})

@@ -8,6 +8,7 @@ import os
 
 import gradio as gr
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -24,6 +25,11 @@ from ui.service import AskService
 log = logging.getLogger(__name__)
 # Paths that answer while the bot is being built: the progress, and the widget's files (they wait for the API).
 WHILE_BUILDING = ("/healthz", "/widget", "/widget.js", "/api/widget/config")
+MAX_BODY_BYTES = 256 * 1024  # a question, 20 turns of history and JSON around them fit several times over
+# Gradio's file upload route (the chat has no upload component, and it would keep any file from anyone) and the
+# API schemas (the README documents the API; a schema of every route is a map for attackers).
+CLOSED_PATHS = ("/gradio_api/upload", "/upload", "/openapi.json", "/gradio_api/openapi.json", "/docs", "/redoc")
+VALIDATION_ERRORS_SHOWN = 5
 
 
 def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
@@ -41,11 +47,26 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(widget.router)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """What is wrong and where, never the input itself: echoing it would send megabytes back, and a NaN in
+        it cannot even be written as JSON."""
+        errors = [{"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", ""))[:200]}
+                  for e in exc.errors()[:VALIDATION_ERRORS_SHOWN]]
+        return JSONResponse({"detail": errors}, status_code=422)
+
     @app.middleware("http")
     async def guard(request: Request, call_next) -> Response:  # noqa: ANN001 - Starlette's callable type
-        """While the bot is being built: the progress page at /, 503 for the API. On every response: no MIME
-        sniffing, and only this server and the allowed sites may frame a page."""
-        if service.bot is None and request.url.path not in WHILE_BUILDING:
+        """Closed: Gradio's upload route and bodies over the size limit. While the bot is being built: the progress
+        page at /, 503 for the API. On every response: no MIME sniffing, and only this server and the allowed
+        sites may frame a page."""
+        length = request.headers.get("content-length", "0")
+        if request.url.path in CLOSED_PATHS:
+            response = JSONResponse({"detail": "Not found."}, status_code=404)
+        elif not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            response = JSONResponse({"detail": f"The request is larger than {MAX_BODY_BYTES // 1024} KB."},
+                                    status_code=413)
+        elif service.bot is None and request.url.path not in WHILE_BUILDING:
             if request.method == "GET" and request.url.path == "/":
                 response = building_page(request.headers.get("accept-language"))
             else:
@@ -63,7 +84,8 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
     blocks.queue(max_size=64, default_concurrency_limit=8)
     if bot is None:
         service.start_building(settings)
-    return gr.mount_gradio_app(app, blocks, path="/", footer_links=[], css=CSS)
+    # show_error=False: an unexpected error shows the chat's short message, never exception text
+    return gr.mount_gradio_app(app, blocks, path="/", footer_links=[], css=CSS, show_error=False)
 
 
 def building_page(accept_language: str | None) -> HTMLResponse:
