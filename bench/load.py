@@ -1,12 +1,14 @@
-"""20 concurrent clients asking 5 questions each over loopback against a running `investbot serve`.
+"""Concurrent clients over loopback against a running `investbot serve`: answers a second and latency, through the
+API and through the Gradio chat, and what a client sending maximal histories does to everyone else's p95.
 
-    INVESTBOT_RATE_LIMIT=1000 investbot serve --port 7860 &   # one client key (127.0.0.1) for all 20 clients
-    .venv/bin/python bench/load.py [--url http://127.0.0.1:7860] [--clients 20] [--questions 5]
+    INVESTBOT_RATE_LIMIT=100000 .venv/bin/investbot serve --port 7860 &   # all clients share one key (127.0.0.1)
+    .venv/bin/python bench/load.py [--url http://127.0.0.1:7860] [--clients 50] [--questions 4]
 """
 
 import argparse
-import asyncio
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -15,41 +17,77 @@ from evals.cases import load_cases
 from evals.metrics import percentile
 
 REPO = Path(__file__).resolve().parent.parent
+MAX_TURNS, MAX_TURN_CHARS = 20, 8_000  # ui/api.py's limits: the largest history a client may send
 
 
-async def client(http: httpx.AsyncClient, url: str, questions: list[str], latencies: list[float],
-                 errors: list[str]) -> None:
+def api_client(url: str, questions: list[str], latencies: list[float], errors: list[str],
+               history: list[dict] | None = None) -> None:
+    with httpx.Client(timeout=120) as http:
+        for question in questions:
+            started = time.perf_counter()
+            try:
+                reply = http.post(f"{url}/api/ask", json={"question": question, "history": history or []})
+                if reply.status_code != 200:
+                    errors.append(f"{reply.status_code} {reply.text[:80]}")
+            except httpx.HTTPError as exc:
+                errors.append(repr(exc))
+            latencies.append((time.perf_counter() - started) * 1000)
+
+
+def chat_client(url: str, questions: list[str], latencies: list[float], errors: list[str]) -> None:
+    from gradio_client import Client
+
+    client = Client(f"{url}/", verbose=False)
     for question in questions:
         started = time.perf_counter()
         try:
-            reply = await http.post(f"{url}/api/ask", json={"question": question}, timeout=60)
-            if reply.status_code != 200:
-                errors.append(f"{reply.status_code} {reply.text[:80]}")
-        except httpx.HTTPError as exc:
-            errors.append(repr(exc))
+            client.predict(question, [], [], api_name="/ask")
+        except Exception as exc:  # any failure of the chat counts as an error of the run
+            errors.append(repr(exc)[:120])
         latencies.append((time.perf_counter() - started) * 1000)
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--url", default="http://127.0.0.1:7860")
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--questions", type=int, default=5)
-    args = parser.parse_args()
-    pool = [c.question for c in load_cases(REPO / "evals" / "questions.yaml")]
+def run(kind: str, url: str, clients: int, per_client: int, pool: list[str], abuser: bool = False) -> str:
     latencies: list[float] = []
     errors: list[str] = []
+    stop = threading.Event()
+
+    def flood() -> None:  # one client that sends the largest history allowed, again and again
+        turns = [{"role": "user" if i % 2 == 0 else "assistant", "content": ("Milano Bergamo Brescia " * 400)[
+            :MAX_TURN_CHARS]} for i in range(MAX_TURNS)]
+        while not stop.is_set():
+            api_client(url, ["and in Pavia?"], [], [], turns)
+
     started = time.perf_counter()
-    async with httpx.AsyncClient() as http:
-        await asyncio.gather(*(client(http, args.url, [pool[(i * 7 + j) % len(pool)] for j in range(args.questions)],
-                                      latencies, errors) for i in range(args.clients)))
+    with ThreadPoolExecutor(max_workers=clients + 1) as pool_:
+        if abuser:
+            pool_.submit(flood)
+        target = api_client if kind == "api" else chat_client
+        jobs = [pool_.submit(target, url, [pool[(i * 7 + j) % len(pool)] for j in range(per_client)], latencies,
+                             errors) for i in range(clients)]
+        for job in jobs:
+            job.result()
+        stop.set()
     wall = time.perf_counter() - started
-    print(f"{args.clients} clients x {args.questions} questions: {len(latencies)} requests in {wall:.1f} s, "
-          f"{len(errors)} errors; latency p50 {percentile(latencies, 50):.0f} ms, "
-          f"p95 {percentile(latencies, 95):.0f} ms")
-    for error in errors[:5]:
-        print("  ", error)
+    label = f"{kind}{' + 1 client sending maximal histories' if abuser else ''}"
+    lines = [f"{label}: {clients} clients x {per_client} questions, {len(latencies)} answers in {wall:.1f} s = "
+             f"{len(latencies) / wall:.1f}/s, {len(errors)} errors; p50 {percentile(latencies, 50):.0f} ms, "
+             f"p95 {percentile(latencies, 95):.0f} ms"]
+    lines += [f"   {e}" for e in errors[:3]]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:7860")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--questions", type=int, default=4)
+    args = parser.parse_args()
+    pool = [c.question for c in load_cases(REPO / "evals" / "questions.yaml")]
+    print(run("api", args.url, args.clients, args.questions, pool))
+    print(run("api", args.url, args.clients, args.questions, pool, abuser=True))
+    print(run("chat", args.url, args.clients, args.questions, pool))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -14,6 +14,7 @@ from bot.advisor import Advisor
 from bot.builders import Builders, Question
 from bot.compose import Citation, HubRef, compose_refusal, evidence_citations, evidence_text
 from bot.gazetteer import find_place
+from bot.grounding import Failure
 from bot.html import answer_html
 from bot.hubs import HubSearch
 from bot.language import detect_language
@@ -167,10 +168,9 @@ class Bot:
                    "total": round((time.perf_counter() - started) * 1000, 1)}
         if run.failure:
             yield replace(grounded, backend=self.model.fell_back(run.failure), timings_ms=timings)
-        elif run.declined:
-            refusal = compose_refusal(language, "no_answer", self.contact(language))
-            yield Answer(question, refusal.markdown, language, True, refusal.citations, backend=self.model.name,
-                         timings_ms=timings)
+        elif run.declined:  # the sources answered (the grounded answer is not a refusal): that answer is shown
+            yield replace(grounded, backend=self.model.fell_back(Failure("declined", "the model declined")),
+                          timings_ms=timings)
         else:
             yield Answer(question, run.text, language, False, evidence_citations(run.text, evidence),
                          grounded.hubs, backend=self.model.name, timings_ms=timings)

@@ -74,25 +74,37 @@ def main(verbose: bool, debug: bool) -> None:
 
 @main.command()
 @click.option("--rebuild", is_flag=True, help="rebuild from every file, not only the changed ones")
-def index(rebuild: bool) -> None:
+@click.option("--gc", is_flag=True, help="only remove old builds and unused vector folders (disk space)")
+def index(rebuild: bool, gc: bool) -> None:
     """Index corpus/ (incremental by content hash); exit status 1 if any file failed."""
     from tqdm import tqdm
 
-    from index.build import build_index
+    from index.build import build_index, collect_garbage
+    from index.lock import IndexBusy
     from index.store import open_client
 
     settings = _settings()
     client = open_client(settings.data_dir, settings.chroma_host, settings.chroma_port)
-    with tqdm(total=0, unit="file", file=sys.stderr, disable=None) as bar:
-        def progress(done: int, total: int, current: str) -> None:
-            bar.total = total
-            bar.n = done
-            bar.set_postfix_str(current)
-            bar.refresh()
+    try:
+        if gc:
+            builds, freed = collect_garbage(client, settings.data_dir)
+            click.echo(f"removed {builds} old build(s) and {freed / 1e6:.1f} MB of unused vector folders")
+            return
+        with tqdm(total=0, unit="file", file=sys.stderr, disable=None) as bar:
+            def progress(done: int, total: int, current: str) -> None:
+                bar.total = total
+                bar.n = done
+                bar.set_postfix_str(current)
+                bar.refresh()
 
-        summary = build_index(client, settings.corpus_dir, settings.data_dir, rebuild=rebuild, progress=progress)
+            summary = build_index(client, settings.corpus_dir, settings.data_dir, rebuild=rebuild,
+                                  progress=progress)
+    except IndexBusy as exc:
+        raise click.ClickException(str(exc)) from exc
     for path, reason in summary.failures:
         click.echo(f"FAILED {path}: {reason}", err=True)
+    for path, note in summary.warnings:
+        click.echo(f"WARNING {path}: {note}", err=True)
     click.echo(summary.line())
     if settings.corpus_dir.resolve() == DEFAULT_CORPUS.resolve() and not summary.failed:
         from bot.shipped import refresh

@@ -14,12 +14,17 @@ import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from bot.gazetteer import foreign_place
+from bot.language import detect_language
 from index.lexical import STOPWORDS, fold
+from index.summaries import numbers
 
 CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"']+", re.IGNORECASE)
-NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+DATE_PART = re.compile(r"\d+(?=\s*[年月日号])")  # 2023年9月: a date's parts, checked as the year alone would be
+MIN_WORDS = 3  # an answer needs this many words (or twice as many Chinese characters) besides markers and numbers
+LANGUAGE_CHECK_WORDS = 8  # shorter prose is too little to tell its language
 LIST_MARKER = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+", re.MULTILINE)
 # Runs of capitalised words are cut at punctuation and at "and"-like words, so "Kilometro Rosso and POINT" is
 # two names; the connectors below stay inside a name ("Politecnico di Milano", "Chamber of Commerce").
@@ -54,10 +59,25 @@ def _url_key(url: str) -> str:
     return url.rstrip("/")
 
 
-def _number_key(number: str) -> str:
-    # 1,200 / 1.200 / 1200 are the same figure in the languages we serve; a decimal point or comma is dropped
-    # too, which can only make two different figures look equal (2.5 vs 25), never the reverse.
-    return re.sub(r"[.,]", "", number)
+def evidence_values(evidence: list[str]) -> set[float]:
+    """Every value a figure in the evidence can be quoted as: with its scale word read in the language of the
+    evidence it stands in ("billion" is 10⁹ in English, 10¹² in German), and bare (a model may drop the word)."""
+    values: set[float] = set()
+    for text in evidence:
+        values |= numbers(text, detect_language(text))
+        values |= numbers(re.sub(r"[^\d\s.,\u202f\u00a0]", " ", text), "en")
+    return values
+
+
+def _prose(text: str) -> str:
+    """The words of an answer: no citation markers, numbers, URLs or e-mails."""
+    return re.sub(r"\d+(?:[.,\s]\d+)*", " ", URL.sub(" ", EMAIL.sub(" ", CITATION.sub(" ", text))))
+
+
+def _enough_words(text: str) -> bool:
+    prose = _prose(text)
+    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in prose)
+    return cjk >= 2 * MIN_WORDS or len(re.findall(r"[^\W\d_]{2,}", prose)) >= MIN_WORDS
 
 
 def cited_numbers(answer: str) -> list[int]:
@@ -139,15 +159,26 @@ class Grounding:
             found_name, loose, i = True, [], end
         return found_name
 
-    def check(self, answer: str, evidence: list[str], *, require_citation: bool = True) -> Failure | None:
-        """None when the answer is grounded; otherwise the first reason it is not, in a few words."""
+    def check(self, answer: str, evidence: list[str], *, require_citation: bool = True,
+              language: str | None = None) -> Failure | None:
+        """None when the answer is grounded; otherwise the first reason it is not, in a few words. `language`, for
+        a whole answer: it must be written in it, with words, not only markers and figures."""
+        if language and require_citation:
+            if not _enough_words(answer):
+                return Failure("words", "the answer has no words besides citations and figures")
+            prose = _prose(answer)
+            if len(prose.split()) >= LANGUAGE_CHECK_WORDS or sum("\u4e00" <= c <= "\u9fff" for c in prose) > 15:
+                written = detect_language(prose, fallback=language)
+                if written != language:
+                    return Failure("language", f"written in {written}, asked in {language}")
         cited = cited_numbers(answer)
         if require_citation and not cited:
             return Failure("citation", "no citation")
         for n in cited:
             if not 1 <= n <= len(evidence):
                 return Failure("citation", f"cites [{n}], which was not given")
-        backing = " \n ".join(evidence[n - 1] for n in set(cited)) if require_citation else " \n ".join(evidence)
+        backing_items = [evidence[n - 1] for n in sorted(set(cited))] if require_citation else evidence
+        backing = " \n ".join(backing_items)
         backing_lower = backing.lower()
         body = LIST_MARKER.sub(" ", CITATION.sub(" ", answer))
         for email in EMAIL.findall(body):
@@ -158,10 +189,15 @@ class Grounding:
             if _url_key(url) not in backing_urls and _url_key(url) not in backing_lower:
                 return Failure("url", f"URL {url} is not in the cited evidence")
         body = URL.sub(" ", EMAIL.sub(" ", body))
-        backing_numbers = {_number_key(n) for n in NUMBER.findall(URL.sub(" ", backing))}
-        for number in NUMBER.findall(body):
-            if _number_key(number) not in backing_numbers:
-                return Failure("number", f"number {number} is not in the cited evidence")
+        # figures compared as values, each with its scale word read in the answer's language: "6,2 Billionen" is
+        # 6.2e12 in German, not the evidence's 6.2 billion; "22 847" and "22,847" are one figure
+        allowed = evidence_values(backing_items)
+        for value in sorted(numbers(DATE_PART.sub(" ", body), language or "en")):
+            if value not in allowed:
+                return Failure("number", f"number {value:g} is not in the cited evidence")
+        place = foreign_place(body) if any("\u4e00" <= ch <= "\u9fff" for ch in body) else None
+        if place and place not in backing:  # a Lombard town renamed in Chinese characters as another city
+            return Failure("place", f"place {place} is not in the cited evidence")
         for run in name_candidates(body):
             if not self._run_known(run):
                 return Failure("organisation", f"unknown organisation {' '.join(run)!r}")

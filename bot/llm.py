@@ -106,7 +106,8 @@ class ModelRun:
     is checked against the evidence it cites. `failure` and `declined` are final once the iteration ends."""
 
     def __init__(self, model: BaseChatModel, messages: list[BaseMessage], evidence: list[str], grounding: Grounding,
-                 timeout: float) -> None:
+                 timeout: float, language: str | None = None) -> None:
+        self._language = language  # the asked language: the whole answer must be written in it
         self._model = model
         self._messages = messages
         self._evidence = evidence
@@ -146,12 +147,13 @@ class ModelRun:
         elif not self.text:
             self.failure = Failure("error", "empty answer")
         else:
-            self.failure = self._grounding.check(self.text, self._evidence)
+            self.failure = self._grounding.check(self.text, self._evidence, language=self._language)
             if pending and not self.failure:
                 yield pending
 
 
-BACKEND_FAILURES = ("error", "timeout")  # the model's own failures; any other kind is the grounding check's
+# the model's own failures (and a decline where the sources answered); any other kind is the grounding check's
+BACKEND_FAILURES = ("error", "timeout", "declined")
 
 
 class ModelBackend:
@@ -186,7 +188,7 @@ class ModelBackend:
         messages = ANSWER_PROMPT.invoke({
             "language": LANGUAGE_NAMES.get(language, "the language of the question"), "no_answer": NO_ANSWER,
             "evidence": numbered, "history": conversation(history), "question": question}).to_messages()
-        return ModelRun(self.model, messages, evidence, self.grounding, self.timeout)
+        return ModelRun(self.model, messages, evidence, self.grounding, self.timeout, language)
 
     def fell_back(self, failure: Failure) -> str:
         """The public `backend` names only the kind of failure; what the provider or the check said (which may

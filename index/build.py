@@ -19,9 +19,20 @@ from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from index.embeddings import cached_embeddings
-from index.loaders import LoadError, corpus_files, load_file
+from index.loaders import SUPPORTED_HINT, LoadError, corpus_files, duplicate_ids, load_file, unsupported_files
+from index.lock import index_lock
+from index.screen import screened
 from index.sentences import split_sentences
-from index.store import COLLECTION_PREFIX, IndexState, read_state, sentence_collection, switch_to, vectorstore
+from index.store import (
+    COLLECTION_PREFIX,
+    IndexState,
+    drop_other_builds,
+    read_state,
+    remove_orphan_segments,
+    sentence_collection,
+    switch_to,
+    vectorstore,
+)
 
 log = logging.getLogger(__name__)
 # Bump when chunking or sentence splitting changes, so the next `investbot index` rebuilds everything.
@@ -40,6 +51,8 @@ class IndexSummary:
     seconds: float = 0.0
     collection: str = ""
     failures: list[tuple[str, str]] = field(default_factory=list)
+    # (file, what staff should know): files left out for their format, files that gave no passage, flagged text
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"added {self.added}, updated {self.updated}, removed {self.removed}, unchanged {self.unchanged}, "
@@ -78,6 +91,14 @@ def chunk(docs: list[Document]) -> list[Document]:
     return out
 
 
+def first_of_each(chunks: list[Document]) -> list[Document]:
+    """A record id given twice in one file: its first chunks are kept (staff are told of the duplicate)."""
+    kept: dict[str, Document] = {}
+    for c in chunks:
+        kept.setdefault(c.id, c)
+    return list(kept.values())
+
+
 def sentence_documents(chunks: list[Document]) -> list[Document]:
     """One document per quotable sentence, so the composer can pick sentences by meaning in any language.
 
@@ -108,8 +129,24 @@ def embedded_texts(corpus_dir: Path) -> list[str]:
 
 def build_index(client: ClientAPI, corpus_dir: Path, data_dir: Path, rebuild: bool = False,
                 progress: Progress | None = None) -> IndexSummary:
+    """Index the corpus into a new build and switch to it; one run at a time per data dir (IndexBusy otherwise)."""
     started = time.perf_counter()
+    with index_lock(data_dir):
+        return _build(client, corpus_dir, data_dir, rebuild, progress, started)
+
+
+def collect_garbage(client: ClientAPI, data_dir: Path) -> tuple[int, int]:
+    """Drop every build but the served one and the vector folders no collection uses: (builds, bytes freed)."""
+    with index_lock(data_dir):
+        state = read_state(client)
+        dropped = drop_other_builds(client, state) if state else 0
+        return dropped, remove_orphan_segments(data_dir)
+
+
+def _build(client: ClientAPI, corpus_dir: Path, data_dir: Path, rebuild: bool, progress: Progress | None,
+           started: float) -> IndexSummary:
     summary = IndexSummary()
+    summary.warnings += [(rel, f"not indexed: {SUPPORTED_HINT}") for rel in unsupported_files(corpus_dir)]
     previous = read_state(client)
     old = previous.manifest if previous and not rebuild else {}
     files = corpus_files(corpus_dir)
@@ -131,18 +168,22 @@ def build_index(client: ClientAPI, corpus_dir: Path, data_dir: Path, rebuild: bo
             if progress:
                 progress(done, len(files), rel)
             try:
-                chunks = chunk(load_file(path, corpus_dir))
-            except LoadError as exc:
-                log.warning("skipped %s: %s", rel, exc)
+                docs, flagged = screened(load_file(path, corpus_dir), path)
+                chunks = first_of_each(chunk(docs))
+                if chunks:
+                    store.add_documents(chunks, ids=[c.id for c in chunks])
+                    quotable = sentence_documents(chunks)
+                    if quotable:
+                        sentence_store.add_documents(quotable, ids=[d.id for d in quotable])
+            except Exception as exc:  # one bad file (encrypted, a broken encoding, a loader bug) never stops the run
+                reason = str(exc) if isinstance(exc, LoadError) else f"{type(exc).__name__}: {exc}"
+                log.warning("skipped %s: %s", rel, reason)
                 summary.failed += 1
-                summary.failures.append((rel, str(exc)))
-                manifest.pop(rel)  # retried on the next run
-                continue
-            if chunks:
-                store.add_documents(chunks, ids=[c.id for c in chunks])
-                quotable = sentence_documents(chunks)
-                if quotable:
-                    sentence_store.add_documents(quotable, ids=[d.id for d in quotable])
+                summary.failures.append((rel, reason))
+                continue  # its manifest entry stays: an unchanged corpus is a no-op, the file is retried when changed
+            summary.warnings += [(rel, note) for note in flagged + duplicate_ids(docs)]
+            if not chunks:
+                summary.warnings.append((rel, "no passage long enough to index: the file adds nothing"))
             summary.chunks += len(chunks)
             if rel not in old:
                 summary.added += 1
@@ -159,6 +200,7 @@ def build_index(client: ClientAPI, corpus_dir: Path, data_dir: Path, rebuild: bo
             client.delete_collection(partial)
         raise
     switch_to(client, IndexState(name, manifest, summary.chunks, datetime.now(UTC).isoformat(timespec="seconds")))
+    remove_orphan_segments(data_dir)  # disk use stays flat across builds
     summary.collection = name
     summary.seconds = time.perf_counter() - started
     return summary

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import PdfReadError, PyPdfError
 
 from index.records import Provenance, RecordBase, provenance_for, read_records, split_front_matter
 
 # Folders whose files are not prose to index: geography feeds the gazetteer and the map.
 NOT_INDEXED_DIRS = {"geo"}
 NOT_INDEXED_NAMES = {"readme.md"}
+KNOWN_SIDE_FILES = {".py", ".yaml", ".yml"}  # the booklet's generator and its data, provenance: not corpus text
 
 
 class LoadError(Exception):
@@ -69,10 +70,10 @@ def unwrap_lines(text: str) -> str:
 def load_pdf(path: Path, rel: str) -> list[Document]:
     prov = _require_provenance(path)
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(path)  # an encrypted PDF is opened with the empty password (AES needs cryptography)
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, OSError) as exc:
-        raise LoadError(f"unreadable PDF: {exc}") from exc
+    except (PdfReadError, PyPdfError, ValueError, OSError) as exc:
+        raise LoadError(f"unreadable PDF ({type(exc).__name__}): {exc}") from exc
     docs = []
     for number, text in enumerate(pages, start=1):
         text = unwrap_lines(text)
@@ -107,6 +108,13 @@ def load_records(path: Path, rel: str) -> list[Document]:
     return docs
 
 
+def duplicate_ids(docs: list[Document]) -> list[str]:
+    """Records of one file that share an id (each record gives one document per language and one of details)."""
+    ids = [d.metadata["source_id"] for d in docs if d.metadata.get("summary_of") == "en"]
+    return [f"duplicate id {i} within the file: only one of them can be cited" for i in sorted(set(ids))
+            if ids.count(i) > 1]
+
+
 LOADERS: dict[str, Callable[[Path, str], list[Document]]] = {
     ".md": load_text,
     ".txt": load_text,
@@ -115,15 +123,26 @@ LOADERS: dict[str, Callable[[Path, str], list[Document]]] = {
 }
 
 
+SUPPORTED_HINT = f"the formats read are {', '.join(LOADERS)} (with provenance: front matter or a .meta.yaml)"
+
+
+def _candidates(corpus_dir: Path) -> list[Path]:
+    """Every file staff put in the corpus (provenance files, README and the geography aside)."""
+    return [path for path in sorted(corpus_dir.rglob("*"))
+            if path.is_file() and path.name.lower() not in NOT_INDEXED_NAMES
+            and not path.name.startswith(".")
+            and not NOT_INDEXED_DIRS.intersection(path.relative_to(corpus_dir).parts[:-1])]
+
+
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """The files of the corpus that are indexed, in a stable order."""
-    files = []
-    for path in sorted(corpus_dir.rglob("*")):
-        rel = path.relative_to(corpus_dir)
-        if (path.is_file() and path.suffix.lower() in LOADERS and path.name.lower() not in NOT_INDEXED_NAMES
-                and not NOT_INDEXED_DIRS.intersection(rel.parts[:-1])):
-            files.append(path)
-    return files
+    return [path for path in _candidates(corpus_dir) if path.suffix.lower() in LOADERS]
+
+
+def unsupported_files(corpus_dir: Path) -> list[str]:
+    """Files in the corpus that no loader reads (a .docx, an .xlsx): reported, so none is ignored silently."""
+    return [path.relative_to(corpus_dir).as_posix() for path in _candidates(corpus_dir)
+            if path.suffix.lower() not in LOADERS and path.suffix.lower() not in KNOWN_SIDE_FILES]
 
 
 def load_file(path: Path, corpus_dir: Path) -> list[Document]:

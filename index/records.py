@@ -196,7 +196,8 @@ def provenance_for(path: Path) -> Provenance | None:
 
 def check_corpus(corpus_dir: Path) -> tuple[int, list[str]]:
     """Validate the whole corpus as the indexer reads it: returns (records checked, problems)."""
-    from index.loaders import LoadError, corpus_files, load_file  # loaders build on this module
+    from index.loaders import LoadError, corpus_files, duplicate_ids, load_file  # loaders build on this module
+    from index.screen import screened
 
     problems: list[str] = []
     seen: dict[str, str] = {}
@@ -206,9 +207,10 @@ def check_corpus(corpus_dir: Path) -> tuple[int, list[str]]:
         rel = path.relative_to(corpus_dir).as_posix()
         try:
             docs = load_file(path, corpus_dir)
-        except LoadError as exc:
-            problems.append(f"{rel}: {exc}")
+        except Exception as exc:  # as the indexer: one bad file is reported, the others are still checked
+            problems.append(f"{rel}: {exc if isinstance(exc, LoadError) else f'{type(exc).__name__}: {exc}'}")
             continue
+        problems += [f"{rel}: {note}" for note in screened(docs, path)[1] + duplicate_ids(docs)]
         for id_ in dict.fromkeys(d.metadata["source_id"] for d in docs):
             if not SOURCE_ID.match(id_):
                 problems.append(f"{rel}: id {id_!r} is not of the form 'prefix:slug'")

@@ -44,7 +44,7 @@ def model_bot(bot: Bot, settings: Settings, fake: FakeLLM) -> Iterator[Bot]:
     config = settings.model_copy(update={"llm": "openai", "llm_model": "fake-model", "llm_timeout": 2.0,
                                          "llm_base_url": f"{fake.url}/v1"})
     backend = ModelBackend.from_settings(config, chat_model(config), corpus_texts(bot.retriever))
-    yield Bot(bot.retriever, bot.guard, backend)
+    yield Bot(bot.retriever, bot.guard, backend, bot.router)
 
 
 def stream(bot: Bot, question: str, **kwargs) -> tuple[list[str], Answer]:
@@ -121,10 +121,22 @@ def test_a_malformed_reply_falls_back(model_bot: Bot, fake: FakeLLM, reply: str,
     assert answer.backend == "grounded (llm fallback: error)" and reason in caplog.text
 
 
-def test_the_model_declining_gives_the_refusal_with_the_contact(model_bot: Bot, fake: FakeLLM) -> None:
+def test_a_model_that_declines_what_the_sources_answer_gives_way_to_the_grounded_answer(model_bot: Bot, bot: Bot,
+                                                                                        fake: FakeLLM) -> None:
     fake.script = lambda messages: "NO_ANSWER"
     pieces, answer = stream(model_bot, QUESTION)
-    assert answer.refused and not pieces and "investinlombardy" in answer.answer.lower()
+    assert not pieces and not answer.refused and answer.answer == bot.answer(QUESTION).answer
+    assert answer.backend == "grounded (llm fallback: declined)"
+
+
+def test_an_answer_in_another_language_than_the_question_gives_way_to_the_grounded_one(model_bot: Bot, bot: Bot,
+                                                                                       fake: FakeLLM) -> None:
+    question = "哪些大学参与了 MADE 能力中心？"
+    fake.script = lambda messages: ("According to the sources, MADE is led by the Politecnico di Milano together "
+                                    "with other universities of the region [1].")
+    _, answer = stream(model_bot, question)
+    assert answer.backend == "grounded (llm fallback: grounding: language)"
+    assert answer.answer == bot.answer(question).answer
 
 
 @pytest.mark.parametrize(("question", "language"), [
@@ -160,7 +172,7 @@ def test_the_ollama_backend(bot: Bot, settings: Settings, fake: FakeLLM) -> None
     fake.script = faithful
     config = settings.model_copy(update={"llm": "ollama", "llm_model": "fake-model", "llm_base_url": fake.url})
     backend = ModelBackend.from_settings(config, chat_model(config), corpus_texts(bot.retriever))
-    pieces, answer = stream(Bot(bot.retriever, bot.guard, backend), QUESTION)
+    pieces, answer = stream(Bot(bot.retriever, bot.guard, backend, bot.router), QUESTION)
     assert answer.backend == "ollama:fake-model" and pieces and answer.citations
 
 
@@ -248,6 +260,6 @@ def test_an_unreachable_model_server_falls_back(bot: Bot, settings: Settings) ->
     config = settings.model_copy(update={"llm": "openai", "llm_model": "fake-model", "llm_timeout": 2.0,
                                          "llm_base_url": f"http://127.0.0.1:{free_port()}/v1"})  # nobody listens
     backend = ModelBackend.from_settings(config, chat_model(config), corpus_texts(bot.retriever))
-    _, answer = stream(Bot(bot.retriever, bot.guard, backend), QUESTION)
+    _, answer = stream(Bot(bot.retriever, bot.guard, backend, bot.router), QUESTION)
     assert answer.backend == "grounded (llm fallback: error)"  # not the provider's message, which may hold a key
     assert answer.answer == bot.answer(QUESTION).answer
