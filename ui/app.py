@@ -15,7 +15,7 @@ from ui.labels import interface_language, ui_labels
 from ui.ratelimit import RateLimited
 from ui.service import AskService, NotReady
 
-STREAM_STEP = 12  # words per streamed update
+STREAM_UPDATES = 4  # a grounded answer is shown in this many growing steps: each is a message to the browser
 # Wide screens show the hubs beside the map; narrow ones (where the columns stack) as cards under the answer.
 CSS = """
 .hub-card { border: 1px solid #e1e6eb; border-left: 3px solid #c62828; border-radius: 6px; padding: 6px 10px;
@@ -144,7 +144,8 @@ def build_app(service: AskService, geo_dir: Path) -> gr.Blocks:
                 yield "", [*history, {"role": "assistant", "content": str(exc)}], log_ids, gr.skip(), gr.skip()
                 return
             words = answer.answer.split(" ") if not shown else []
-            for end in range(STREAM_STEP, len(words), STREAM_STEP):
+            step = max(1, -(-len(words) // STREAM_UPDATES))
+            for end in range(step, len(words), step):
                 partial = {"role": "assistant", "content": " ".join(words[:end])}
                 yield "", [*history, partial], log_ids, gr.skip(), gr.skip()
             final = {"role": "assistant", "content": render(answer)}
