@@ -10,10 +10,10 @@ import re
 import time
 
 from bot.answer import Bot, corpus_texts
-from bot.compose import evidence_text
-from bot.grounding import NUMBER, Grounding
-from bot.retrieve import Hit
+from bot.find.retrieve import Hit
+from bot.model.grounding import NUMBER, Grounding
 from bot.settings import Settings
+from bot.write.compose import evidence_text
 
 # invented organisations of three shapes: a multi-word name, an acronym, a CamelCase brand
 INVENTED = ["The Zorblax Materials Institute of Lodi supports it too [1].", "Partners include QZVR [1].",

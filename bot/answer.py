@@ -11,20 +11,21 @@ from typing import TYPE_CHECKING
 
 from chromadb.api import ClientAPI
 
-from bot.advisor import Advisor
-from bot.builders import Builders, Question
-from bot.compose import Citation, HubRef, compose_refusal, evidence_citations, evidence_text
-from bot.gazetteer import find_place
-from bot.grounding import Failure
-from bot.html import answer_html
-from bot.hubs import HubSearch
-from bot.language import detect_language
+from bot.find.advisor import Advisor
+from bot.find.gazetteer import find_place
+from bot.find.hubs import HubSearch
+from bot.find.retrieve import Hit, HybridRetriever
 from bot.languages import all_languages
-from bot.llm import ModelBackend, chat_model
-from bot.retrieve import Hit, HybridRetriever
-from bot.route import FREE_TEXT, Route, Router
-from bot.scope import ScopeGuard
+from bot.languages.detect import detect_language
+from bot.model.grounding import Failure
+from bot.model.llm import ModelBackend, chat_model
+from bot.route.router import FREE_TEXT, Route, Router
+from bot.route.scope import ScopeGuard
 from bot.settings import Settings
+from bot.tuning import FOLLOW_UP_CONTEXT_CHARS, FOLLOW_UP_WORDS
+from bot.write.builders import Builders, Question
+from bot.write.compose import Citation, HubRef, compose_refusal, evidence_citations, evidence_text
+from bot.write.html import answer_html
 from index.embeddings import cached_embeddings
 from index.store import IndexMissing, open_client, read_state
 
@@ -55,7 +56,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     hubs: list[HubRef] = field(default_factory=list)
     backend: str = "grounded"
-    intent: str = FREE_TEXT  # the route the question took (bot/intents.yaml)
+    intent: str = FREE_TEXT  # the route the question took (bot/route/intents.yaml)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -66,10 +67,6 @@ class Answer:
         return answer_html(self.answer, {c.n: c.url for c in self.citations if c.url})
 
 
-FOLLOW_UP_WORDS = 6  # a question this short is read with the investor's previous one ("and in Bergamo?")
-# Of the previous question, what a follow-up is searched with: its gist. Embedding is the costly step and holds the
-# bot's lock; a client sending 2,000-character turns raised everyone's p95 by 360 ms at 50 clients.
-FOLLOW_UP_CONTEXT_CHARS = 400
 
 
 @lru_cache(maxsize=1)
@@ -247,7 +244,7 @@ def ensure_index(client: ClientAPI, settings: Settings, progress: "Progress | No
 
 def render_markdown(answer: Answer) -> str:
     """The answer for a terminal or a chat: the text, then the numbered sources."""
-    from bot.language import phrases
+    from bot.languages.detect import phrases
 
     lines = [answer.answer]
     if answer.citations:

@@ -27,7 +27,7 @@ def _bot(warm: bool = False) -> "Bot":
     """The bot for the settings; a misconfigured language model is a usage error, not a traceback. A command
     that asks one question skips the warm-up; the eval warms up, so its first case is timed like the others."""
     from bot.answer import Bot
-    from bot.llm import LLMConfigError
+    from bot.model.llm import LLMConfigError
 
     try:
         return Bot.from_settings(_settings(), warm=warm)
@@ -144,7 +144,7 @@ def serve(host: str, port: int) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import uvicorn
 
-    from bot.llm import LLMConfigError, chat_model
+    from bot.model.llm import LLMConfigError, chat_model
     from ui.server import create_app
 
     settings = _settings()
@@ -170,7 +170,7 @@ def serve(host: str, port: int) -> None:
 def hubs(hub_type: str | None, province: str | None, sector: str | None, s3_area: str | None, near: str | None,
          km: float, limit: int, as_json: bool) -> None:
     """Search the innovation hubs: filter by type, province, S3 area, distance; rank by sector fit, then distance."""
-    from bot.hubs import HubQueryError
+    from bot.find.hubs import HubQueryError
 
     bot = _bot()
     try:

@@ -5,8 +5,8 @@ keeps it fresh; a test fails when it is stale."""
 import os
 from pathlib import Path
 
-from bot.hubs import sector_text
-from bot.route import examples
+from bot.find.hubs import sector_text
+from bot.route.router import examples
 from index.build import embedded_texts
 from index.embeddings import SHIPPED, cache_key, cached_embeddings, missing_from_shipped, write_shipped
 from index.records import read_records

@@ -10,8 +10,8 @@ from importlib.resources import files
 import yaml
 
 from bot.answer import Answer
-from bot.language import identifier
 from bot.languages import codes
+from bot.languages.detect import identifier
 from evals.cases import EvalCase
 from index.summaries import sentences
 

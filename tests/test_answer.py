@@ -3,8 +3,8 @@ import re
 import pytest
 
 from bot.answer import BadQuestion, Bot, standalone_query
-from bot.compose import SNIPPET_JOIN
-from bot.html import answer_html
+from bot.write.compose import SNIPPET_JOIN
+from bot.write.html import answer_html
 from evals.metrics import CorpusView, language_share
 from index.lexical import tokenize
 from index.loaders import corpus_files, load_file

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_every_language_file_has_the_same_keys_and_every_intent() -> None:
     """Adding a language means adding one file: each file carries everything the bot says and learns from."""
-    intents = set(yaml.safe_load((REPO / "bot" / "intents.yaml").read_text())) - {"entity"}
+    intents = set(yaml.safe_load((REPO / "bot" / "route" / "intents.yaml").read_text())) - {"entity"}
     english = language("en")
     for code in codes():
         data = language(code)

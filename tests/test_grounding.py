@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.grounding import Grounding
+from bot.model.grounding import Grounding
 
 EVIDENCE = [
     "Kilometro Rosso (www.kilometrorosso.com)\nKilometro Rosso is a science park in Bergamo hosting about 1,200 "

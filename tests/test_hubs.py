@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from bot.answer import Bot
-from bot.gazetteer import distance_km, find_place
-from bot.hubs import HubQueryError
+from bot.find.gazetteer import distance_km, find_place
+from bot.find.hubs import HubQueryError
 
 from .conftest import CORPUS
 

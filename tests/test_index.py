@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.retrieve import HybridRetriever
+from bot.find.retrieve import HybridRetriever
 from index import build as build_module
 from index.build import build_index
 from index.store import COLLECTION_PREFIX, read_state, sentence_collection, served_chunks

@@ -15,7 +15,7 @@ import pytest
 from gradio_client import Client
 
 from bot.answer import Answer, Bot, corpus_texts
-from bot.llm import LLMConfigError, ModelBackend, chat_model
+from bot.model.llm import LLMConfigError, ModelBackend, chat_model
 from bot.settings import Settings
 from evals.cases import EvalCase
 from evals.report import write_reports

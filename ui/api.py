@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from bot.answer import BadQuestion, QuestionTooLong
-from bot.hubs import hub_ref
+from bot.find.hubs import hub_ref
 from bot.settings import Settings
 from ui.hubmap import hub_map_svg
 from ui.labels import ui_labels

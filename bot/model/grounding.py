@@ -14,8 +14,8 @@ import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from bot.gazetteer import foreign_place
-from bot.language import detect_language
+from bot.find.gazetteer import foreign_place
+from bot.languages.detect import detect_language
 from index.lexical import STOPWORDS, fold
 from index.summaries import numbers
 

@@ -12,17 +12,13 @@ from chromadb.api import ClientAPI
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from bot.tuning import RETRIEVAL_LEXICAL_WEIGHT, RRF_K, SAME_SOURCE_HITS
 from index.embeddings import E5Embeddings, E5QueryEmbeddings
 from index.lexical import LexicalIndex, tokenize
 from index.store import served_chunks, served_sentences, vectorstore
 
-RRF_K = 60  # the constant of Cormack et al.; it damps the weight of the very first ranks
 NAMED_KINDS = {"cluster", "competence_centre", "university", "its", "hub"}  # organisations a question names
 MIN_NAME_CHARS = 4  # shorter names ("ITS", "TAV") are too often ordinary words or several things
-SAME_SOURCE_HITS = 2
-LEXICAL_WEIGHT = 0.1  # of the bm25 ranking in the fusion, the dense one weighing 1: with six-language summaries
-# the English ones matched words out of context ("high-specialisation"); on the public set (retrieval only) recall@5
-# was 92.9 % at 1.0, 94.5 % at 0.5, 97.2 % at 0.2 and 0.0, 98.2 % at 0.1
 
 
 @dataclass
@@ -140,7 +136,7 @@ class HybridRetriever:
             similarity[doc.id] = 1.0 - distance  # cosine space: distance = 1 - similarity
         for rank, (position, _score) in enumerate(self._lexical.search(query, pool)):
             doc_id = self.chunks[position].id
-            fused[doc_id] = fused.get(doc_id, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
+            fused[doc_id] = fused.get(doc_id, 0.0) + RETRIEVAL_LEXICAL_WEIGHT / (RRF_K + rank + 1)
         ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
         if lang:
             ranked = self._in_language(ranked, lang)

@@ -1,4 +1,4 @@
-"""One answer builder per intent (bot/intents.yaml), each writing in the question's language from the records'
+"""One answer builder per intent (bot/route/intents.yaml), each writing in the question's language from the records'
 typed facts and summaries: the answer to the question first, then a few supporting lines, then the sections the
 intent has. Every sentence is a record's own text or a phrase of the language file filled with names, numbers and
 URLs copied from the records; nothing is computed.
@@ -13,20 +13,20 @@ from functools import partial
 
 import numpy as np
 
-from bot.advisor import AGENCY_CONTACT, Advisor
-from bot.compose import PROSE_KINDS, Composition, HubRef, Writer, compose_answer, compose_refusal
-from bot.gazetteer import Place, distance_km
-from bot.hubs import HubSearch, hub_ref
+from bot.find.advisor import AGENCY_CONTACT, Advisor
+from bot.find.gazetteer import Place, distance_km
+from bot.find.hubs import HubSearch, hub_ref
+from bot.find.retrieve import Hit, HybridRetriever, Retrieval
 from bot.languages import language
-from bot.retrieve import Hit, HybridRetriever, Retrieval
-from bot.route import Route
+from bot.route.router import Route
+from bot.tuning import SUPPORT_WINDOW
+from bot.write.compose import PROSE_KINDS, Composition, HubRef, Writer, compose_answer, compose_refusal
 from index.sentences import split_sentences
 
 HUBS_SHOWN = 6
 NEAR_KM = 25  # "near <town>": hubs within this great-circle distance
 CLOSEST_SHOWN = 3  # "which one is closest?": the closest and the next two, by distance
 SUPPORTING_RECORDS = 2  # records quoted after the one that answers
-SUPPORT_WINDOW = 0.02  # a supporting record is within this cosine of the answering one
 PAGE_WINS_WITHIN = 3  # a page (a staff file) answers instead of the records when none of these first hits is one
 _DIGIT = re.compile(r"\d")
 _URL = re.compile(r"https?://")

@@ -10,19 +10,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.grounding import cited_numbers
-from bot.language import phrases
-from bot.retrieve import Hit
+from bot.find.retrieve import Hit
+from bot.languages.detect import phrases
+from bot.model.grounding import cited_numbers
+from bot.tuning import DUPLICATE, LANGUAGE_BONUS, RANK_WEIGHT, SCORE_WINDOW, SENTENCE_LEXICAL_WEIGHT
 from index.lexical import tokenize
 from index.sentences import split_sentences
 
 MAX_STATEMENTS = 5
-# Sentence scoring: meaning first (cosine), then shared rare words, the chunk's rank and the quote language.
-LEXICAL_WEIGHT = 0.004
-RANK_WEIGHT = 0.02
-LANGUAGE_BONUS = 0.015
-SCORE_WINDOW = 0.06  # sentences scoring this far below the best one are not worth quoting
-DUPLICATE = 0.95  # cosine above which two sentences say the same thing
 SIBLING_RANKS = 4  # the records found by the first hits lend all their chunks to the sentence choice
 PROSE_KINDS = {"page", "pdf"}
 ORGANISATION_KINDS = {"cluster", "competence_centre", "university", "its", "hub"}
@@ -123,7 +118,7 @@ def pick_statements(query: str, query_vector: list[float], hits: list[Hit], sent
         similarity = vectors @ q
         same_language = hit.doc.metadata.get("language") == quote_language
         for text, vector, sim in zip(texts, vectors, similarity, strict=True):
-            score = (float(sim) + LEXICAL_WEIGHT * _overlap(text, query_tokens, idf, default_idf)
+            score = (float(sim) + SENTENCE_LEXICAL_WEIGHT * _overlap(text, query_tokens, idf, default_idf)
                      + RANK_WEIGHT * (1 - rank / len(hits)) + (LANGUAGE_BONUS if same_language else 0.0))
             candidates.append((score, hit, text, vector))
     candidates.sort(key=lambda c: -c[0])

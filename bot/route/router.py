@@ -1,5 +1,5 @@
 """Routing by meaning: a logistic regression over the multilingual embeddings of labelled example questions (in
-every language) tells which intent a question has. The intents are data (bot/intents.yaml); the examples live in
+every language) tells which intent a question has. The intents are data (bot/route/intents.yaml); the examples live in
 the language files, so a new language brings its own.
 
 Measured on the held-out routing set (evals/routing.yaml, 330 questions): nearest examples (mean of the 3 closest)
@@ -17,17 +17,15 @@ import yaml
 from langchain_core.embeddings import Embeddings
 
 from bot.languages import all_languages
+from bot.tuning import INVERSE_REGULARISATION, ROUTE_FLOOR
 from index.embeddings import MODEL_NAME
 
-INVERSE_REGULARISATION = 64  # the C of the logistic regression (see above)
 FREE_TEXT = "free_text"  # no intent is likely enough: answered from retrieval alone
-ROUTE_FLOOR = 0.2  # probability under which no intent is trusted and retrieval alone answers (a staff PDF's topic):
-# on the routing set, 97.0 % at 0.2 as without a floor, 96.4 % at 0.35 (right routes lost to free text)
 
 
 @lru_cache(maxsize=1)
 def intents() -> dict[str, dict]:
-    return yaml.safe_load((files("bot") / "intents.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((files("bot.route") / "intents.yaml").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

@@ -8,20 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.gazetteer import Place, find_place
-from bot.hubs import HubSearch
-from bot.retrieve import Hit, HybridRetriever
+from bot.find.gazetteer import Place, find_place
+from bot.find.hubs import HubSearch
+from bot.find.retrieve import Hit, HybridRetriever
+from bot.tuning import AREA_MARGIN, FIT_WINDOW, NEARBY_BONUS, QUESTION_SHARE
 
 TALENT_PER_KIND = 2
 CLUSTERS_SHOWN = 2
-NEARBY_BONUS = 0.02  # a university or academy in the province the investor names ranks as if this much closer
-FIT_WINDOW = 0.02  # clusters, universities and academies this far (cosine) below the best fit are not proposed
-# Cosine by which the best S3 area must beat the next. Measured on the public set's 74 where-to-locate questions:
-# right area (or rightly none) 84 % at 0.004, 88 % at 0.008, 84 % at 0.01; the 7 six-language groups agree in 6.
-AREA_MARGIN = 0.008
-QUESTION_SHARE = 0.15  # of the question, against its S3 area's description, in what hubs and talent are matched to:
-# the area is the same in every language, the wording is not (consistency of the first hubs across the six-language
-# variants of the public set: 77.3 % at 0.5, 77.7 % at 0.3, 78.2 % at 0.15)
 # The records the data marks as the agency's contact for investors (quoted whenever the bot declines) and its offer
 # for investors looking for a site (the advisor's last section).
 AGENCY_CONTACT = "agency_contact"

@@ -9,17 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.compose import HubRef
-from bot.gazetteer import Place, distance_km, find_place
-from bot.retrieve import HybridRetriever
+from bot.find.gazetteer import Place, distance_km, find_place
+from bot.find.retrieve import HybridRetriever
+from bot.tuning import SECTOR_LIST_SHARE, SECTOR_WINDOW
+from bot.write.compose import HubRef
 from index.records import PROVINCES
 
 HUB_TYPES = ("incubator", "accelerator", "innovation_hub", "science_park", "research_centre", "competence_centre",
              "coworking", "digital_innovation_hub", "university_tto")
-SECTOR_LIST_SHARE = 0.6  # of a hub's sector list in its fit, against its best summary sentence in any language.
-# Public set, first three hubs agreeing across the six-language variants: 78.6 % at 0.5, 79.5 % at 0.3, 82.7 % at
-# 0.6 and 0.65, 81.8 % at 0.7; 0.0 (sentences only) reached 82.7 % too but put off-sector hubs in fintech answers.
-SECTOR_WINDOW = 0.04  # hubs within this cosine of the best match count as fitting the sector
 
 
 class HubQueryError(ValueError):

@@ -15,8 +15,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
-from bot.grounding import NO_ANSWER, Failure, Grounding, normalise
-from bot.language import LANGUAGE_NAMES
+from bot.languages.detect import LANGUAGE_NAMES
+from bot.model.grounding import NO_ANSWER, Failure, Grounding, normalise
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from bot.gazetteer import foreign_place, mentions_lombardy
+from bot.find.gazetteer import foreign_place, mentions_lombardy
 from bot.languages import all_languages
 
 
@@ -26,7 +26,7 @@ class ScopeVerdict:
 class ScopeGuard:
     """The checks before meaning is weighed: attempts to steer the bot, places outside Lombardy; and after
     retrieval, for questions no intent claims, the relevance floor. Off-topic questions are an intent of the router
-    (bot/intents.yaml), learnt from examples in every language."""
+    (bot/route/intents.yaml), learnt from examples in every language."""
 
     def __init__(self, geo_dir: Path, floor: float, cache_dir: Path | None = None) -> None:
         self.geo_dir = geo_dir

@@ -1,0 +1,1 @@
+"""The optional language model and the grounding check its answers must pass."""
