@@ -5,7 +5,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -16,16 +16,16 @@ from bot.find.gazetteer import find_place
 from bot.find.hubs import HubSearch
 from bot.find.retrieve import Hit, HybridRetriever
 from bot.languages import all_languages
-from bot.languages.detect import detect_language
+from bot.languages.detect import detect_language, keep_model_in
 from bot.model.grounding import Failure
 from bot.model.llm import ModelBackend, chat_model
 from bot.route.router import FREE_TEXT, Route, Router
 from bot.route.scope import ScopeGuard
 from bot.settings import Settings
 from bot.tuning import FOLLOW_UP_CONTEXT_CHARS, FOLLOW_UP_WORDS
+from bot.types import Answer, BadQuestion, QuestionTooLong
 from bot.write.builders import Builders, Question
-from bot.write.compose import Citation, HubRef, compose_refusal, evidence_citations, evidence_text
-from bot.write.html import answer_html
+from bot.write.compose import compose_refusal, evidence_citations, evidence_text
 from index.embeddings import cached_embeddings
 from index.store import IndexMissing, open_client, read_state
 
@@ -37,36 +37,6 @@ MAX_QUESTION_CHARS = 2000
 EVIDENCE_CHUNKS = 6  # chunks a language model is given, besides the hubs' records
 RETRIEVED = 12  # chunks retrieved for a question: the records and sentences the builders choose from
 WARM_UP_QUESTION = "Where near Milano should a medical devices company set up R&D?"
-
-
-class BadQuestion(ValueError):
-    """A question that cannot be answered as asked (empty, too long); the message says why."""
-
-
-class QuestionTooLong(BadQuestion):
-    pass
-
-
-@dataclass
-class Answer:
-    question: str
-    answer: str
-    language: str
-    refused: bool
-    citations: list[Citation] = field(default_factory=list)
-    hubs: list[HubRef] = field(default_factory=list)
-    backend: str = "grounded"
-    intent: str = FREE_TEXT  # the route the question took (bot/route/intents.yaml)
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "answer_html": self.html()}
-
-    def html(self) -> str:
-        """The answer as sanitised HTML, citation markers linking to their sources."""
-        return answer_html(self.answer, {c.n: c.url for c in self.citations if c.url})
-
-
 
 
 @lru_cache(maxsize=1)
@@ -112,6 +82,7 @@ class Bot:
         """`progress` hears how far the index build is, when there is no index yet. `warm=False` skips the warm-up
         (a one-question command would pay for it without gain)."""
         chat = chat_model(settings)  # before indexing: a misconfigured model should not wait a minute to say so
+        keep_model_in(settings.data_dir)
         client = client or open_client(settings.data_dir, settings.chroma_host, settings.chroma_port)
         ensure_index(client, settings, progress)
         retriever = HybridRetriever(client, cached_embeddings(settings.data_dir))

@@ -121,7 +121,8 @@ def index(rebuild: bool, gc: bool) -> None:
 @click.option("--lang", default=None, help="answer language (default: the question's)")
 def ask(question: str, as_json: bool, lang: str | None) -> None:
     """Answer one QUESTION from the corpus."""
-    from bot.answer import BadQuestion, render_markdown
+    from bot.answer import render_markdown
+    from bot.types import BadQuestion
 
     bot = _bot()
     try:

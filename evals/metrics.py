@@ -9,9 +9,9 @@ from importlib.resources import files
 
 import yaml
 
-from bot.answer import Answer
 from bot.languages import codes
 from bot.languages.detect import identifier
+from bot.types import Answer
 from evals.cases import EvalCase
 from index.summaries import sentences
 

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.answer import Answer, Bot, standalone_query
+from bot.answer import Bot, standalone_query
+from bot.types import Answer
 from evals.cases import EvalCase
 from evals.metrics import (
     CONTENT_LANGUAGE_MIN,

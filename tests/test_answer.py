@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from bot.answer import BadQuestion, Bot, standalone_query
+from bot.answer import Bot, standalone_query
+from bot.types import BadQuestion
 from bot.write.compose import SNIPPET_JOIN
 from bot.write.html import answer_html
 from evals.metrics import CorpusView, language_share

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Answer, Bot
+from bot.answer import Bot
 from bot.cli import DEFAULT_EVALS
-from bot.write.compose import Citation, HubRef
+from bot.types import Answer, Citation, HubRef
 from evals.cases import EvalCase, EvalFileError, load_cases
 from evals.metrics import CorpusView, check, check_name, facts_found, language_share, normalise, source_hit
 from evals.report import write_reports

@@ -14,9 +14,10 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from bot.answer import Answer, Bot, corpus_texts
+from bot.answer import Bot, corpus_texts
 from bot.model.llm import LLMConfigError, ModelBackend, chat_model
 from bot.settings import Settings
+from bot.types import Answer
 from evals.cases import EvalCase
 from evals.report import write_reports
 from evals.runner import run_cases

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from bot.answer import BadQuestion, QuestionTooLong
 from bot.find.hubs import hub_ref
 from bot.settings import Settings
+from bot.types import BadQuestion, QuestionTooLong
 from ui.hubmap import hub_map_svg
 from ui.labels import ui_labels
 from ui.ratelimit import RateLimited

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from bot.answer import Answer, BadQuestion
 from bot.languages import codes, language
-from bot.write.compose import HubRef
+from bot.types import Answer, BadQuestion, HubRef
 from ui.hubmap import hub_map_svg
 from ui.labels import interface_language, ui_labels
 from ui.ratelimit import RateLimited

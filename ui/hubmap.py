@@ -7,7 +7,7 @@ from functools import lru_cache
 from html import escape
 from pathlib import Path
 
-from bot.write.compose import HubRef
+from bot.types import HubRef
 
 ATTRIBUTION = "Administrative limits: ISTAT, CC-BY 4.0, via openpolis/geojson-italy"
 WIDTH = 600  # viewBox units; the picture scales to its container

@@ -5,7 +5,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from bot.answer import Answer
+from bot.types import Answer
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS questions (
   id INTEGER PRIMARY KEY AUTOINCREMENT, asked_at TEXT NOT NULL, channel TEXT NOT NULL, question TEXT NOT NULL,

@@ -6,8 +6,9 @@ import logging
 import threading
 from collections.abc import Iterator
 
-from bot.answer import Answer, Bot
+from bot.answer import Bot
 from bot.settings import Settings
+from bot.types import Answer
 from ui.questionlog import QuestionLog
 from ui.ratelimit import RateLimiter
 

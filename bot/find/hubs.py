@@ -12,7 +12,7 @@ import numpy as np
 from bot.find.gazetteer import Place, distance_km, find_place
 from bot.find.retrieve import HybridRetriever
 from bot.tuning import SECTOR_LIST_SHARE, SECTOR_WINDOW
-from bot.write.compose import HubRef
+from bot.types import HubRef
 from index.records import PROVINCES
 
 HUB_TYPES = ("incubator", "accelerator", "innovation_hub", "science_park", "research_centre", "competence_centre",

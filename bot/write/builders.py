@@ -20,7 +20,8 @@ from bot.find.retrieve import Hit, HybridRetriever, Retrieval
 from bot.languages import language
 from bot.route.router import Route
 from bot.tuning import SUPPORT_WINDOW
-from bot.write.compose import PROSE_KINDS, Composition, HubRef, Writer, compose_answer, compose_refusal
+from bot.types import Composition, HubRef
+from bot.write.compose import PROSE_KINDS, Writer, compose_answer, compose_refusal
 from index.sentences import split_sentences
 
 HUBS_SHOWN = 6

@@ -5,7 +5,6 @@ numbers are never computed or reworded, because whole sentences are quoted.
 """
 
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 from langchain_core.documents import Document
@@ -14,6 +13,7 @@ from bot.find.retrieve import Hit
 from bot.languages.detect import phrases
 from bot.model.grounding import cited_numbers
 from bot.tuning import DUPLICATE, LANGUAGE_BONUS, RANK_WEIGHT, SCORE_WINDOW, SENTENCE_LEXICAL_WEIGHT
+from bot.types import Citation, Composition, HubRef
 from index.lexical import tokenize
 from index.sentences import split_sentences
 
@@ -24,37 +24,6 @@ ORGANISATION_KINDS = {"cluster", "competence_centre", "university", "its", "hub"
 _LABEL = re.compile(r"^[A-Z][\w /&()-]{1,40}:\s")
 HUB_SECTORS_SHOWN = 3
 SNIPPET_JOIN = " … "  # between two sentences quoted from the same chunk
-
-
-@dataclass
-class Citation:
-    n: int
-    source_id: str
-    title: str
-    url: str
-    page: int | None
-    snippet: str
-
-
-@dataclass
-class HubRef:
-    id: str
-    name: str
-    type: str
-    city: str
-    province: str
-    lat: float
-    lon: float
-    coord_precision: str
-    website: str | None
-    sectors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Composition:
-    markdown: str
-    citations: list[Citation] = field(default_factory=list)
-    hubs: list[HubRef] = field(default_factory=list)
 
 
 class Citations:
