@@ -1,5 +1,6 @@
 """The real server on loopback ports, driven by httpx, gradio_client and a real browser (Debian chromium)."""
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -337,3 +338,12 @@ def test_chat_on_a_phone_has_no_horizontal_scroll_and_hub_cards_under_the_answer
         assert answer.locator(".chat-hubs .hub-card").first.is_visible()
         assert page.locator("#hub-cards svg").evaluate("s => s.getBoundingClientRect().width") <= 390
         page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+
+
+def test_a_dot_on_the_map_carries_the_number_of_its_hub_in_the_list(server: Served) -> None:
+    """Hubs of one town share a point and are spread around it; the numbers must still follow the list's order."""
+    ids = ["hub:polihub", "hub:parco-tecnologico-padano", "hub:bio4dreams", "hub:polo-tecnologico-pavia"]
+    svg = httpx.get(f"{server.url}/api/map.svg", params=[("hub", h) for h in ids]).text
+    titles = re.findall(r"<title>(\d+)\. [^<]*\((\w\w)\)</title>", svg)
+    assert [int(n) for n, _ in titles] == [1, 2, 3, 4]
+    assert [province for _, province in titles] == ["MI", "LO", "MI", "PV"]

@@ -48,18 +48,19 @@ class Projection:
 
 
 def spread(hubs: list[HubRef]) -> list[tuple[HubRef, float, float]]:
-    """Hubs at the same city-level point are placed around it, so each can be seen."""
-    groups: dict[tuple[float, float], list[HubRef]] = {}
-    for hub in hubs:
-        groups.setdefault((hub.lat, hub.lon), []).append(hub)
-    placed = []
-    for (lat, lon), group in groups.items():
-        for i, hub in enumerate(group):
-            if len(group) == 1 or hub.coord_precision != "city":
-                placed.append((hub, lat, lon))
-            else:
-                angle = 2 * math.pi * i / len(group)
-                placed.append((hub, lat + SPREAD_DEG * math.sin(angle), lon + SPREAD_DEG * math.cos(angle)))
+    """Each hub with the point to draw it at, in the order given (a dot's number is its place in the list): hubs at
+    the same city-level point are placed around it, so each can be seen."""
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, hub in enumerate(hubs):
+        groups.setdefault((hub.lat, hub.lon), []).append(i)
+    placed: list[tuple[HubRef, float, float]] = []
+    for i, hub in enumerate(hubs):
+        group = groups[(hub.lat, hub.lon)]
+        if len(group) == 1 or hub.coord_precision != "city":
+            placed.append((hub, hub.lat, hub.lon))
+        else:
+            angle = 2 * math.pi * group.index(i) / len(group)
+            placed.append((hub, hub.lat + SPREAD_DEG * math.sin(angle), hub.lon + SPREAD_DEG * math.cos(angle)))
     return placed
 
 
