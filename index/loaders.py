@@ -149,6 +149,10 @@ def load_file(path: Path, corpus_dir: Path) -> list[Document]:
     """Load one corpus file; raises LoadError with the reason when it cannot be read."""
     rel = path.relative_to(corpus_dir).as_posix()
     try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:  # bytes the file system gave that are no text: the index stores names as text
+        raise LoadError("its name is not valid UTF-8 text: rename the file") from None
+    try:
         return LOADERS[path.suffix.lower()](path, rel)
     except UnicodeDecodeError as exc:
         raise LoadError(f"not UTF-8 text: {exc}") from exc

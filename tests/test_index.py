@@ -115,6 +115,8 @@ def test_indexing_survives_every_kind_of_bad_file_and_says_what_it_left_out(tiny
     (staff / "latin1.md").write_bytes("---\nid: page:latin1\ntitle: T\nurl: https://example.org/l\n---\nCittà "
                                       "di Brescia, testo in Latin-1.\n".encode("latin-1"))
     (staff / "brochure.docx").write_bytes(b"PK\x03\x04 not read")
+    with open(bytes(staff) + b"/caf\xe9.md", "wb") as latin1_name:  # a name in Latin-1 bytes, not UTF-8
+        latin1_name.write(b"---\nid: page:cafe\ntitle: T\nurl: https://example.org/c\n---\nA staff note on cafes.\n")
     (staff / "tiny.md").write_text("---\nid: page:tiny\ntitle: T\nurl: https://example.org/t\n---\nOk.\n")
     (tiny_corpus / "records" / "twice.json").write_text(
         (tiny_corpus / "records" / "competence_centres.json").read_text().replace('"cc:', '"cc2:'), encoding="utf-8")
@@ -123,7 +125,8 @@ def test_indexing_survives_every_kind_of_bad_file_and_says_what_it_left_out(tiny
     data = tmp_path / "data"
     summary = build_index(tiny_client, tiny_corpus, data)
     failed = dict(summary.failures)
-    assert set(failed) == {"staff/locked.pdf", "staff/latin1.md"}, failed
+    assert set(failed) == {"staff/locked.pdf", "staff/latin1.md", "staff/caf\udce9.md"}, failed
+    assert "name is not valid UTF-8" in failed["staff/caf\udce9.md"]
     assert "utf-8" in failed["staff/latin1.md"] and "decode" in failed["staff/latin1.md"]
     warnings = "\n".join(f"{f}: {w}" for f, w in summary.warnings)
     assert "staff/brochure.docx: not indexed: the formats read are .md, .txt, .pdf, .json" in warnings
