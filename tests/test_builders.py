@@ -118,3 +118,21 @@ def test_which_is_closest_ranks_the_earlier_hubs_by_distance(bot: Bot) -> None:
     answer = bot.answer("Which one is closest to Como?", history)
     assert answer.hubs and {h.id for h in answer.hubs} <= {h.id for h in earlier.hubs}
     assert answer.hubs[0].name in first_sentence(answer.answer)
+
+
+@pytest.mark.parametrize(("question", "members"), [
+    ("What are the specialisation areas of Lombardy's Smart Specialisation Strategy?", 7),
+    ("Quali sono le aree di specializzazione della S3 lombarda?", 7),
+    ("Welche Technologiecluster gibt es in der Lombardei?", 9),
+])
+def test_a_question_about_the_whole_set_names_every_member(bot: Bot, question: str, members: int) -> None:
+    answer = bot.answer(question)
+    bullets = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert len(bullets) == members, answer.answer
+    assert all(line.rstrip().endswith("]") for line in bullets)  # each member cited
+
+
+def test_a_question_about_one_member_of_the_set_is_not_answered_with_the_whole_list(bot: Bot) -> None:
+    answer = bot.answer("Quali sono i cluster tecnologici lombardi per la chimica verde?")
+    assert answer.answer.startswith("La Lombardy Green Chemistry Association")
+    assert len([line for line in answer.answer.splitlines() if line.startswith("- ")]) <= 2

@@ -76,7 +76,7 @@ class Builders:
         if q.earlier_hubs and q.place and builder not in ("decline", "refuse", "injection"):
             return self.closest(q)  # "which one is closest to Como?" after a list of hubs
         if builder == "records":
-            return self.records(q, spec["kinds"])
+            return self.records(q, spec["kinds"], spec.get("lists"))
         if builder == "decline":
             return self.decline(q, language(q.lang)["topics"][spec["topic"]])
         if builder in ("refuse", "injection"):
@@ -120,7 +120,15 @@ class Builders:
                 for sid, doc, sim in zip(candidates, docs, similarity, strict=True)]
         return sorted(hits, key=lambda h: (-h.score, -h.similarity))
 
-    def records(self, q: Question, kinds: list[str]) -> Built:
+    def members(self, lists: str | None) -> list[str]:
+        """The records a "which are the …?" question about the whole set names: the S3 areas (the S3 records with
+        an official name; the driver and the regional priorities have none) or every record of a kind (the 9
+        clusters)."""
+        if lists == "s3_area":
+            return [sid for sid, r in self.retriever.records_of("s3").items() if r.get("name_it")]
+        return list(self.retriever.records_of(lists)) if lists else []
+
+    def records(self, q: Question, kinds: list[str], lists: str | None = None) -> Built:
         found = self._record_hits(q, kinds)
         top = q.found.hits[:PAGE_WINS_WITHIN]
         page_first = bool(top) and top[0].doc.metadata.get("kind") in PROSE_KINDS \
@@ -149,8 +157,18 @@ class Builders:
         others = [] if specific else [h for h in found if h.source_id != first.source_id and h.similarity
                                       and first.similarity and h.similarity >= first.similarity - SUPPORT_WINDOW]
         others = others[:SUPPORTING_RECORDS]
+        members = [] if specific or not q.asks("list") else self.members(lists)
+        if members and first.source_id not in members:  # the set itself was asked about: name each member
+            named = [(self._summary_hit(sid, q.lang), member_name(self.retriever.records[sid], q.lang))
+                     for sid in members if sid in self.retriever.records]
+            writer.bullets([(hit, name) for hit, name in named if hit])
+            return Built(writer.done(), evidence=[first, *(hit for hit, _ in named if hit), *q.found.hits])
         writer.bullets([(h, first_sentence(h.doc.page_content)) for h in others])
         return Built(writer.done(), evidence=[first, *others, *q.found.hits])
+
+    def _summary_hit(self, source_id: str, lang: str) -> Hit | None:
+        doc = self.retriever.summary(source_id, lang)
+        return Hit(doc, 0.0, None) if doc else None
 
     def contact_agency(self, q: Question) -> Built:
         writer = Writer(q.lang)
@@ -257,6 +275,11 @@ def record_name(record: dict, lang: str) -> str:
     if lang == "it" and record.get("name_it"):
         return record["name_it"].split(" (")[0]
     return record.get("name") or record.get("title", "")
+
+
+def member_name(record: dict, lang: str) -> str:
+    """How a member of a listed set is named: an S3 area by its official name, an organisation by its name."""
+    return area_name(record, lang) if record.get("kind") == "s3" else record_name(record, lang)
 
 
 def area_name(record: dict, lang: str) -> str:
