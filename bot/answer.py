@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from chromadb.api import ClientAPI
 
-from bot.find.advisor import Advisor
 from bot.find.gazetteer import find_place
 from bot.find.hubs import HubSearch
 from bot.find.retrieve import Hit, HybridRetriever
@@ -72,9 +71,11 @@ class Bot:
         self.model = model
         self.router = router or Router.from_languages(retriever.embeddings_for_queries)
         self._lock = threading.Lock()
-        self.hub_search = HubSearch(retriever, guard.geo_dir)
-        self.advisor = Advisor(retriever, self.hub_search, guard.geo_dir)
-        self.builders = Builders(retriever, self.hub_search, self.advisor)
+        self.builders = Builders(retriever, guard.geo_dir)
+
+    @property
+    def hub_search(self) -> HubSearch:
+        return self.builders.hub_search
 
     @classmethod
     def from_settings(cls, settings: Settings, client: ClientAPI | None = None,

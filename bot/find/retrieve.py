@@ -46,7 +46,7 @@ class HybridRetriever:
         self.passage_embeddings = passage_embeddings or self.embeddings
         self.state, self.chunks = served_chunks(client)
         self._store = vectorstore(client, self.state.collection, self.embeddings)
-        self.sentences = served_sentences(client, self.state)
+        self._client = client
         self._by_id = {d.id: d for d in self.chunks}
         self.chunk_ids = set(self._by_id)
         self.by_source: dict[str, list[Document]] = {}
@@ -57,6 +57,12 @@ class HybridRetriever:
         n = len(self.chunks) or 1
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.default_idf = math.log(1 + n)
+
+    @cached_property
+    def sentences(self) -> dict[str, tuple[list[str], np.ndarray]]:
+        """Every quotable sentence with its vector, by chunk id: loaded on first use (the free-text composer and
+        the hub search need them, a question about one record does not)."""
+        return served_sentences(self._client, self.state)
 
     @property
     def embeddings_for_queries(self) -> E5QueryEmbeddings:

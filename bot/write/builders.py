@@ -9,7 +9,8 @@ website, a where question a place. Otherwise the investor is told, politely, tha
 
 import re
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
+from pathlib import Path
 
 import numpy as np
 
@@ -64,11 +65,19 @@ class Built:
 
 
 class Builders:
-    def __init__(self, retriever: HybridRetriever, hub_search: HubSearch, advisor: Advisor) -> None:
+    def __init__(self, retriever: HybridRetriever, geo_dir: Path) -> None:
         self.retriever = retriever
-        self.hub_search = hub_search
-        self.advisor = advisor
+        self.geo_dir = geo_dir
         self.contact_id = next(iter(retriever.with_role(AGENCY_CONTACT)), None)
+
+    # Built on first use: a question about a cluster or a figure needs neither, and `investbot ask` starts faster.
+    @cached_property
+    def hub_search(self) -> HubSearch:
+        return HubSearch(self.retriever, self.geo_dir)
+
+    @cached_property
+    def advisor(self) -> Advisor:
+        return Advisor(self.retriever, self.hub_search, self.geo_dir)
 
     def build(self, route: Route, q: Question) -> Built:
         spec = route.spec
@@ -86,7 +95,8 @@ class Builders:
 
     def contact(self, lang: str) -> tuple[Hit, str] | None:
         """The agency's contact for investors, in the investor's language."""
-        return self.advisor.summary_line(self.contact_id, lang) if self.contact_id else None
+        doc = self.retriever.summary(self.contact_id, lang) if self.contact_id else None
+        return (Hit(doc, 0.0, None), doc.page_content) if doc else None
 
     # --- declines ---------------------------------------------------------------------------------------------
 
