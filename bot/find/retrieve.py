@@ -108,6 +108,16 @@ class HybridRetriever:
         """A record's summary chunk in this language (English when the record has none in it)."""
         return self._by_id.get(f"{source_id}#{lang}") or self._by_id.get(f"{source_id}#en")
 
+    def summary_hit(self, source_id: str, lang: str) -> Hit | None:
+        """A record's summary in this language as a hit to cite (none when the record has no summary)."""
+        doc = self.summary(source_id, lang)
+        return Hit(doc, 0.0, None) if doc else None
+
+    def summary_line(self, source_id: str, lang: str) -> tuple[Hit, str] | None:
+        """A record's summary as a line to quote: the hit to cite and its text."""
+        hit = self.summary_hit(source_id, lang)
+        return (hit, hit.doc.page_content) if hit else None
+
     def chunk_vectors(self, ids: list[str]) -> np.ndarray:
         """The stored embeddings of these chunks, in this order."""
         if not ids:

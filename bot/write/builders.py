@@ -95,8 +95,7 @@ class Builders:
 
     def contact(self, lang: str) -> tuple[Hit, str] | None:
         """The agency's contact for investors, in the investor's language."""
-        doc = self.retriever.summary(self.contact_id, lang) if self.contact_id else None
-        return (Hit(doc, 0.0, None), doc.page_content) if doc else None
+        return self.retriever.summary_line(self.contact_id, lang) if self.contact_id else None
 
     # --- declines ---------------------------------------------------------------------------------------------
 
@@ -169,16 +168,12 @@ class Builders:
         others = others[:SUPPORTING_RECORDS]
         members = [] if specific or not q.asks("list") else self.members(lists)
         if members and first.source_id not in members:  # the set itself was asked about: name each member
-            named = [(self._summary_hit(sid, q.lang), member_name(self.retriever.records[sid], q.lang))
+            named = [(self.retriever.summary_hit(sid, q.lang), member_name(self.retriever.records[sid], q.lang))
                      for sid in members if sid in self.retriever.records]
             writer.bullets([(hit, name) for hit, name in named if hit])
             return Built(writer.done(), evidence=[first, *(hit for hit, _ in named if hit), *q.found.hits])
         writer.bullets([(h, first_sentence(h.doc.page_content)) for h in others])
         return Built(writer.done(), evidence=[first, *others, *q.found.hits])
-
-    def _summary_hit(self, source_id: str, lang: str) -> Hit | None:
-        doc = self.retriever.summary(source_id, lang)
-        return Hit(doc, 0.0, None) if doc else None
 
     def contact_agency(self, q: Question) -> Built:
         writer = Writer(q.lang)
@@ -211,10 +206,7 @@ class Builders:
             matches = search(near=place, limit=3)
         in_area = [m for m in matches if area in self.hub_search.records[m.hub.id].get("s3_areas", [])]
         matches = in_area or matches  # a sector with an S3 area gets that area's hubs only: fewer, not off-sector
-        return [(self._hub_hit(m.hub.id, q.lang), m.hub) for m in matches], no_hub_here
-
-    def _hub_hit(self, hub_id: str, lang: str) -> Hit:
-        return Hit(self.retriever.summary(hub_id, lang), 0.0, None)
+        return [(self.retriever.summary_hit(m.hub.id, q.lang), m.hub) for m in matches], no_hub_here
 
     def hubs(self, q: Question) -> Built:
         area = self.advisor.best_area(q.found.query_vector)
@@ -239,10 +231,10 @@ class Builders:
             return self.not_given(q, "where")
         writer = Writer(q.lang)
         best = ranked[0]
-        hit = self._hub_hit(best["id"], q.lang)
+        hit = self.retriever.summary_hit(best["id"], q.lang)
         writer.lead(writer.words["closest_lead"].format(place=q.place.name, name=best["name"], city=best["city"]),
                     hit)
-        hubs = [(self._hub_hit(r["id"], q.lang), hub_ref(r)) for r in ranked[:CLOSEST_SHOWN]]
+        hubs = [(self.retriever.summary_hit(r["id"], q.lang), hub_ref(r)) for r in ranked[:CLOSEST_SHOWN]]
         writer.hub_table(hubs)
         return Built(writer.done(), evidence=[h for h, _ in hubs])
 
