@@ -29,6 +29,15 @@ _STOPWORDS = (
 _COMBINING = dict.fromkeys(cp for cp in range(0x10000) if unicodedata.combining(chr(cp)))
 
 
+def cjk_chars(text: str) -> int:
+    """How many Chinese characters the text holds (each carries about as much as a short word)."""
+    return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def is_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
 def fold(text: str) -> str:
     """Lower-case without accents: "Città" -> "citta"."""
     if text.isascii():

@@ -2,6 +2,8 @@
 
 import re
 
+from index.lexical import cjk_chars
+
 # A sentence ends at . ! ? followed by a capital, digit or quote; a line break or a bullet ends one too.
 # Single letters and a few abbreviations ("DGR n. XI/4155", "c. 2015", "e.g. Milan") do not end a sentence.
 _SENTENCE_END = re.compile(
@@ -28,7 +30,7 @@ def _is_heading(piece: str) -> bool:
 
 def _length(piece: str) -> int:
     """Characters, a Chinese character counting as three: it carries about as much as a short word."""
-    return len(piece) + 2 * sum("\u4e00" <= ch <= "\u9fff" for ch in piece)
+    return len(piece) + 2 * cjk_chars(piece)
 
 
 def split_sentences(text: str) -> list[str]:

@@ -12,6 +12,7 @@ from importlib.resources import files
 import yaml
 
 from bot.languages import all_languages, codes
+from index.lexical import cjk_chars
 
 MAX_SENTENCES = 3
 MAX_SENTENCE_WORDS = 45  # a sentence an investor reads in one go; about 3 lines in the chat
@@ -59,7 +60,7 @@ def sentences(text: str) -> list[str]:
 
 
 def _too_long(sentence: str) -> bool:
-    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in sentence)
+    cjk = cjk_chars(sentence)
     return cjk > MAX_SENTENCE_CJK_CHARS if cjk else len(sentence.split()) > MAX_SENTENCE_WORDS
 
 

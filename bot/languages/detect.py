@@ -12,6 +12,7 @@ from py3langid import modelio
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 from bot.languages import codes, language
+from index.lexical import is_cjk
 
 SUPPORTED = codes()
 # Detection is restricted to languages investors plausibly write in; an unsupported one gets English phrases.
@@ -68,7 +69,7 @@ def _from_unpacked() -> LanguageIdentifier | None:
 
 def detect_language(text: str, fallback: str = "en") -> str:
     """ISO 639-1 code of the text's language; `fallback` when the text is too short to tell."""
-    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+    if is_cjk(text):
         return "zh"  # langid confuses short Chinese with Japanese; kana would say Japanese
     lang, prob = identifier().classify(text)
     if len(text.split()) < 4 and prob < 0.9:

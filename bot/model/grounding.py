@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from bot.find.gazetteer import foreign_place
 from bot.languages.detect import detect_language
-from index.lexical import STOPWORDS, fold
+from index.lexical import STOPWORDS, cjk_chars, fold, is_cjk
 from index.summaries import numbers
 
 CITATION = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -76,8 +76,7 @@ def _prose(text: str) -> str:
 
 def _enough_words(text: str) -> bool:
     prose = _prose(text)
-    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in prose)
-    return cjk >= 2 * MIN_WORDS or len(re.findall(r"[^\W\d_]{2,}", prose)) >= MIN_WORDS
+    return cjk_chars(prose) >= 2 * MIN_WORDS or len(re.findall(r"[^\W\d_]{2,}", prose)) >= MIN_WORDS
 
 
 def cited_numbers(answer: str) -> list[int]:
@@ -167,7 +166,7 @@ class Grounding:
             if not _enough_words(answer):
                 return Failure("words", "the answer has no words besides citations and figures")
             prose = _prose(answer)
-            if len(prose.split()) >= LANGUAGE_CHECK_WORDS or sum("\u4e00" <= c <= "\u9fff" for c in prose) > 15:
+            if len(prose.split()) >= LANGUAGE_CHECK_WORDS or cjk_chars(prose) >= 2 * LANGUAGE_CHECK_WORDS:
                 written = detect_language(prose, fallback=language)
                 if written != language:
                     return Failure("language", f"written in {written}, asked in {language}")
@@ -195,7 +194,7 @@ class Grounding:
         for value in sorted(numbers(DATE_PART.sub(" ", body), language or "en")):
             if value not in allowed:
                 return Failure("number", f"number {value:g} is not in the cited evidence")
-        place = foreign_place(body) if any("\u4e00" <= ch <= "\u9fff" for ch in body) else None
+        place = foreign_place(body) if is_cjk(body) else None
         if place and place not in backing:  # a Lombard town renamed in Chinese characters as another city
             return Failure("place", f"place {place} is not in the cited evidence")
         for run in name_candidates(body):
