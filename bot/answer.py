@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 
 from chromadb.api import ClientAPI
 
+from bot.derived import keep_derived_in
 from bot.find.gazetteer import find_place
 from bot.find.hubs import HubSearch
 from bot.find.retrieve import Hit, HybridRetriever
 from bot.languages import all_languages
-from bot.languages.detect import detect_language, keep_model_in
+from bot.languages.detect import detect_language
 from bot.model.grounding import Failure
 from bot.model.llm import ModelBackend, chat_model
 from bot.route.router import FREE_TEXT, Route, Router
@@ -83,13 +84,13 @@ class Bot:
         """`progress` hears how far the index build is, when there is no index yet. `warm=False` skips the warm-up
         (a one-question command would pay for it without gain)."""
         chat = chat_model(settings)  # before indexing: a misconfigured model should not wait a minute to say so
-        keep_model_in(settings.data_dir)
+        keep_derived_in(settings.data_dir)
         client = client or open_client(settings.data_dir, settings.chroma_host, settings.chroma_port)
         ensure_index(client, settings, progress)
         retriever = HybridRetriever(client, cached_embeddings(settings.data_dir))
         model = ModelBackend.from_settings(settings, chat, corpus_texts(retriever)) if chat else None
-        router = Router.from_languages(cached_embeddings(settings.data_dir, as_queries=True), settings.data_dir)
-        guard = ScopeGuard(settings.corpus_dir / "geo", settings.relevance_floor, settings.data_dir)
+        router = Router.from_languages(cached_embeddings(settings.data_dir, as_queries=True))
+        guard = ScopeGuard(settings.corpus_dir / "geo", settings.relevance_floor)
         bot = cls(retriever, guard, model, router)
         if warm:
             bot.warm_up()

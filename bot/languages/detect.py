@@ -11,6 +11,7 @@ import numpy as np
 from py3langid import modelio
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
+from bot.derived import derived_file, write_derived
 from bot.languages import codes, language
 from index.lexical import is_cjk
 
@@ -23,13 +24,6 @@ LANGUAGE_NAMES = {"en": "English", "it": "Italian", "de": "German", "fr": "Frenc
                   "ru": "Russian", "ar": "Arabic", "pl": "Polish"}
 
 _LOADING = threading.Lock()
-_unpacked_model_dir: list[Path] = []  # where the unpacked model is kept, when the bot was given a data dir
-
-
-def keep_model_in(data_dir: Path) -> None:
-    """Keep the language model unpacked in the data dir: py3langid ships it LZMA-packed, and unpacking it took
-    0.3 to 0.5 s of every start (`investbot ask`)."""
-    _unpacked_model_dir[:] = [data_dir]
 
 
 def identifier(languages: tuple[str, ...] = tuple(CANDIDATES)) -> LanguageIdentifier:
@@ -48,23 +42,26 @@ def _load_identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
 
 
 def _from_unpacked() -> LanguageIdentifier | None:
-    """The model read from its unpacked copy in the data dir (made on first use), as py3langid's own loader reads
-    the packed one; None without a data dir or when the copy cannot be read (the packed model is used then)."""
-    if not _unpacked_model_dir:
+    """The model read from its unpacked copy in the data dir (bot/derived.py, made on first use), as py3langid's
+    own loader reads the packed one: unpacking the LZMA took 0.3 to 0.5 s of every start (`investbot ask`). None
+    without a data dir or when the copy cannot be read (the packed model is used then)."""
+    unpacked = derived_file(f"langid-model-{version('py3langid')}.npz")
+    if unpacked is None:
         return None
-    unpacked = _unpacked_model_dir[0] / f"langid-model-{version('py3langid')}.npz"
     try:
         if not unpacked.exists():
-            tmp = unpacked.with_suffix(".tmp")
-            with lzma.open(MODEL_DIR / MODEL_FILE) as packed, tmp.open("wb") as out:
-                shutil.copyfileobj(packed, out, length=1 << 20)
-            tmp.replace(unpacked)
+            write_derived(unpacked, _unpack)
         with np.load(unpacked, allow_pickle=False) as data:
             return LanguageIdentifier(data["ptc"], data["pc"], data["classes"].tolist(),
                                       modelio._to_array(data["nextmove"]), data["out_feat"].tolist(),
                                       tk_row=modelio._to_array(data["nextmove_row"]), norm_probs=True)
     except (OSError, ValueError, KeyError, AttributeError):
         return None
+
+
+def _unpack(path: Path) -> None:
+    with lzma.open(MODEL_DIR / MODEL_FILE) as packed, path.open("wb") as out:
+        shutil.copyfileobj(packed, out, length=1 << 20)
 
 
 def detect_language(text: str, fallback: str = "en") -> str:

@@ -16,6 +16,7 @@ import numpy as np
 import yaml
 from langchain_core.embeddings import Embeddings
 
+from bot.derived import derived_file, write_derived
 from bot.languages import all_languages
 from bot.tuning import INVERSE_REGULARISATION, ROUTE_FLOOR
 from index.embeddings import MODEL_NAME
@@ -53,23 +54,24 @@ class Router:
         return cls(model.classes_.astype(str), model.coef_, model.intercept_)
 
     @classmethod
-    def from_languages(cls, embeddings: Embeddings, cache_dir: Path | None = None) -> "Router":
-        """Fitted on every language file's examples, embedded as queries. With `cache_dir`, the fitted weights are
-        kept there under a hash of the examples and the embedding model, so a start (`investbot ask`) loads them
-        instead of embedding the examples and fitting again (about 2 s of a 4.7 s start)."""
+    def from_languages(cls, embeddings: Embeddings) -> "Router":
+        """Fitted on every language file's examples, embedded as queries. The fitted weights are kept in the data
+        dir (bot/derived.py) under a hash of the examples and the embedding model, so a start (`investbot ask`)
+        loads them instead of embedding the examples and fitting again (about 2 s of a 4.7 s start)."""
         labels, texts = (list(column) for column in zip(*examples(), strict=True))
         key = hashlib.sha256(repr((labels, texts, INVERSE_REGULARISATION, MODEL_NAME)).encode()).hexdigest()[:16]
-        cached = cache_dir / f"router-{key}.npz" if cache_dir else None
+        cached = derived_file(f"router-{key}.npz")
         if cached and cached.exists():
             with np.load(cached) as fitted:
                 return cls(fitted["classes"], fitted["coef"], fitted["intercept"])
         router = cls.fit(labels, np.asarray(embeddings.embed_documents(texts), dtype=np.float32))
         if cached:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(".tmp.npz")
-            np.savez(tmp, classes=router.classes, coef=router.coef, intercept=router.intercept)
-            tmp.replace(cached)
+            write_derived(cached, router.save)
         return router
+
+    def save(self, path: Path) -> None:
+        with path.open("wb") as out:  # a file object: np.savez would add ".npz" to a name without it
+            np.savez(out, classes=self.classes, coef=self.coef, intercept=self.intercept)
 
     def probabilities(self, query_vector: list[float] | np.ndarray) -> np.ndarray:
         """The multinomial logistic regression's class probabilities: the softmax of the linear scores."""

@@ -28,15 +28,14 @@ class ScopeGuard:
     retrieval, for questions no intent claims, the relevance floor. Off-topic questions are an intent of the router
     (bot/route/intents.yaml), learnt from examples in every language."""
 
-    def __init__(self, geo_dir: Path, floor: float, cache_dir: Path | None = None) -> None:
+    def __init__(self, geo_dir: Path, floor: float) -> None:
         self.geo_dir = geo_dir
         self.floor = floor
-        self.cache_dir = cache_dir  # where the list of places abroad is kept between starts
 
     def before_retrieval(self, question: str) -> ScopeVerdict:
         if injection().search(question):
             return ScopeVerdict(False, "injection")
-        place = foreign_place(question, self.cache_dir)
+        place = foreign_place(question)
         if place and not mentions_lombardy(question, self.geo_dir):
             return ScopeVerdict(False, f"elsewhere:{place}")
         return ScopeVerdict(True)
