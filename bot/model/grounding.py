@@ -12,6 +12,7 @@ The URL test also stops a model from adding links or images that point outside t
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import NamedTuple
 
 from bot.find.gazetteer import foreign_place
@@ -59,14 +60,15 @@ def _url_key(url: str) -> str:
     return url.rstrip("/")
 
 
-def evidence_values(evidence: list[str]) -> set[float]:
+@lru_cache(maxsize=64)
+def evidence_values(evidence: tuple[str, ...]) -> frozenset[float]:
     """Every value a figure in the evidence can be quoted as: with its scale word read in the language of the
     evidence it stands in ("billion" is 10⁹ in English, 10¹² in German), and bare (a model may drop the word)."""
     values: set[float] = set()
     for text in evidence:
         values |= numbers(text, detect_language(text))
-        values |= numbers(re.sub(r"[^\d\s.,\u202f\u00a0]", " ", text), "en")
-    return values
+        values |= numbers(re.sub(r"[^\d\s.,\u202f\u00a0]", " ", text), "en")  # bare: no word to scale by
+    return frozenset(values)
 
 
 def _prose(text: str) -> str:
@@ -190,7 +192,7 @@ class Grounding:
         body = URL.sub(" ", EMAIL.sub(" ", body))
         # figures compared as values, each with its scale word read in the answer's language: "6,2 Billionen" is
         # 6.2e12 in German, not the evidence's 6.2 billion; "22 847" and "22,847" are one figure
-        allowed = evidence_values(backing_items)
+        allowed = evidence_values(tuple(backing_items))  # cached: each streamed sentence is checked against it
         for value in sorted(numbers(DATE_PART.sub(" ", body), language or "en")):
             if value not in allowed:
                 return Failure("number", f"number {value:g} is not in the cited evidence")
