@@ -64,14 +64,12 @@ def spread(hubs: list[HubRef]) -> list[tuple[HubRef, float, float]]:
     return placed
 
 
-def hub_map_svg(hubs: list[HubRef], geo_dir: Path, label: str = "Innovation centres") -> str:
-    """The provinces with their codes and the hubs as numbered dots (the number is the hub's place in the list
-    beside or under the map); each dot's title names the hub."""
+@lru_cache(maxsize=2)
+def _provinces_layer(geo_dir: Path) -> tuple[Projection, str]:
+    """The projection and the drawn provinces with their codes: the same for every map, so drawn once."""
     geo = provinces(geo_dir)
     project = Projection(geo)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {project.height}" '
-             f'role="img" aria-label="{escape(label)}" class="hub-map" style="width:100%;height:auto;max-width:100%">',
-             '<g fill="#e3eaf1" stroke="#8a99a8" stroke-width="1">']
+    parts = ['<g fill="#e3eaf1" stroke="#8a99a8" stroke-width="1">']
     for feature in geo["features"]:
         for ring in _rings(feature):
             parts.append(f'<polygon points="{project.outline(ring)}"/>')
@@ -80,7 +78,17 @@ def hub_map_svg(hubs: list[HubRef], geo_dir: Path, label: str = "Innovation cent
         ring = max(_rings(feature), key=len)
         x, y = project(sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring))
         parts.append(f'<text x="{x}" y="{y}">{escape(feature["properties"].get("prov_acr", ""))}</text>')
-    parts.append('</g><g font-family="sans-serif" font-size="10" font-weight="bold" text-anchor="middle">')
+    parts.append("</g>")
+    return project, "".join(parts)
+
+
+def hub_map_svg(hubs: list[HubRef], geo_dir: Path, label: str = "Innovation centres") -> str:
+    """The provinces with their codes and the hubs as numbered dots (the number is the hub's place in the list
+    beside or under the map); each dot's title names the hub."""
+    project, layer = _provinces_layer(geo_dir)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {project.height}" '
+             f'role="img" aria-label="{escape(label)}" class="hub-map" style="width:100%;height:auto;max-width:100%">',
+             layer, '<g font-family="sans-serif" font-size="10" font-weight="bold" text-anchor="middle">']
     for n, (hub, lat, lon) in enumerate(spread(hubs), start=1):
         x, y = project(lon, lat)
         title = f"{n}. {hub.name} – {hub.city} ({hub.province})"
