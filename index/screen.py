@@ -30,23 +30,24 @@ def flagged(sentence: str) -> bool:
 
 def screened(docs: list[Document], path: Path) -> tuple[list[Document], list[str]]:
     """The documents without their flagged sentences, and a note per sentence cut ("line 3: ...")."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (UnicodeDecodeError, OSError):  # a PDF: the page number says where
-        lines = []
     notes, out = [], []
     for doc in docs:
         text = doc.page_content
         for sentence in split_sentences(text) or [text]:
             if flagged(sentence):
                 text = text.replace(sentence, "")
-                notes.append(f"{_where(sentence, lines, doc)}: text addressed to the assistant or asking for a "
+                notes.append(f"{_where(sentence, path, doc)}: text addressed to the assistant or asking for a "
                              f"payment was left out: {sentence[:80]!r}")
         out.append(doc if text == doc.page_content else Document(page_content=text, metadata=doc.metadata))
     return out, notes
 
 
-def _where(sentence: str, lines: list[str], doc: Document) -> str:
+def _where(sentence: str, path: Path, doc: Document) -> str:
+    """The line of the file that holds the sentence (read only when a sentence was flagged), else its page."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (UnicodeDecodeError, OSError):  # a PDF: the page number says where
+        lines = []
     probe = sentence[:40]
     for number, line in enumerate(lines, start=1):
         if probe in line:
