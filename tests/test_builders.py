@@ -136,3 +136,28 @@ def test_a_question_about_one_member_of_the_set_is_not_answered_with_the_whole_l
     answer = bot.answer("Quali sono i cluster tecnologici lombardi per la chimica verde?")
     assert answer.answer.startswith("La Lombardy Green Chemistry Association")
     assert len([line for line in answer.answer.splitlines() if line.startswith("- ")]) <= 2
+
+
+GENERIC_LISTS = {
+    "en": "Which incubators and accelerators are there in Milan?",
+    "it": "Quali incubatori e acceleratori ci sono a Milano?",
+    "de": "Welche Inkubatoren und Acceleratoren gibt es in Mailand?",
+    "fr": "Quels incubateurs et accélérateurs y a-t-il à Milan ?",
+    "es": "¿Qué incubadoras y aceleradoras hay en Milán?",
+    "zh": "米兰有哪些孵化器和加速器？",
+}
+
+
+def test_a_list_of_hubs_without_a_sector_is_the_same_in_every_language(bot: Bot) -> None:
+    """No sector named: the hubs of that kind in that place, in the same order whatever the language."""
+    first = {lang: [h.id for h in bot.answer(q, lang=lang).hubs[:3]] for lang, q in GENERIC_LISTS.items()}
+    assert len({tuple(ids) for ids in first.values()}) == 1, first
+    hubs = bot.answer(GENERIC_LISTS["en"]).hubs
+    assert hubs and all(h.province == "MI" and h.type in ("incubator", "accelerator") for h in hubs)
+
+
+@pytest.mark.parametrize("question", ["Which fintech accelerators are there in Milan?",
+                                      "米兰有哪些金融科技加速器？"])
+def test_a_sector_named_with_a_kind_of_hub_ranks_the_hubs_of_that_sector_first(bot: Bot, question: str) -> None:
+    hubs = bot.answer(question).hubs
+    assert hubs and any("fintech" in " ".join(h.sectors).lower() for h in hubs[:2]), [h.name for h in hubs]

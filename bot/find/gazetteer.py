@@ -157,6 +157,16 @@ def find_place(question: str, geo_dir: Path) -> Place | None:
     return None
 
 
+def place_names_in(question: str, geo_dir: Path) -> set[str]:
+    """Every name of a Lombard place, or of Lombardy, that the question holds (folded; Chinese names as written)."""
+    towns = municipalities(geo_dir)
+    names = {gram for gram in _candidate_names(question, keep_sentence_start=True)
+             if gram in towns or gram in exonyms() or gram in AREAS}
+    folded = fold(question)
+    return names | {name for name in lombardy_names() | set(_PROVINCE_BY_NAME) if name in folded} \
+        | set(_cjk_grams(question))
+
+
 def _cjk_grams(question: str) -> list[str]:
     return [name for name in exonyms() if is_cjk(name) and name in question]
 

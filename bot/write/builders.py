@@ -46,6 +46,7 @@ class Question:
     place: Place | None = None
     named: list[str] = field(default_factory=list)  # records the question names, in order of mention
     earlier_hubs: list[str] | None = None
+    sector: bool = True  # it names a sector (bot/route/slots.py): hubs are ranked by how well they fit it
 
     def asks(self, what: str) -> bool:
         patterns = language(self.lang).get("asks", {}).get(what, [])
@@ -192,8 +193,11 @@ class Builders:
         """Hubs of the kind asked for, in the place the question names (a province or area, or near a town), ranked
         by how well they fit its sector (those in its S3 area first); where the place has none, the nearest ones
         that fit."""
-        search = partial(self.hub_search.search, sector=q.query, sector_vector=sector, prefer_area=area,
-                         hub_type=q.hub_types())
+        if q.sector:
+            search = partial(self.hub_search.search, sector=q.query, sector_vector=sector, prefer_area=area,
+                             hub_type=q.hub_types())
+        else:  # "incubators in Milan": by distance and name, the same in every language
+            search = partial(self.hub_search.search, hub_type=q.hub_types())
         place = q.place
         if place is None:
             matches = search(limit=HUBS_SHOWN)
@@ -209,7 +213,7 @@ class Builders:
         return [(self.retriever.summary_hit(m.hub.id, q.lang), m.hub) for m in matches], no_hub_here
 
     def hubs(self, q: Question) -> Built:
-        area = self.advisor.best_area(q.found.query_vector)
+        area = self.advisor.best_area(q.found.query_vector) if q.sector else None
         hubs, no_hub_here = self._hubs(q, self.advisor.sector_vector(q.found.query_vector, area), area)
         writer = Writer(q.lang)
         if no_hub_here:  # say first that the place has none, then offer the nearest
