@@ -22,7 +22,7 @@ from bot.model.grounding import Failure
 from bot.model.llm import ModelBackend, chat_model
 from bot.route.router import FREE_TEXT, Route, Router
 from bot.route.scope import ScopeGuard
-from bot.route.slots import names_sector
+from bot.route.slots import sector_words
 from bot.settings import Settings
 from bot.tuning import FOLLOW_UP_CONTEXT_CHARS, FOLLOW_UP_WORDS
 from bot.types import Answer, BadQuestion, QuestionTooLong
@@ -182,7 +182,7 @@ class Bot:
             # a place in the question itself wins over one from an earlier turn ("and in Bergamo?")
             place = find_place(question, self.guard.geo_dir) or find_place(query, self.guard.geo_dir)
             asked = Question(question, query, language, found, place, named=named,
-                             sector=names_sector(query, language, self.guard.geo_dir))
+                             sector=sector_words(query, language, self.guard.geo_dir))
             if asked.asks("closest"):
                 asked.earlier_hubs = self._earlier_hubs(history or [], language)
             built = self.builders.build(route, asked)

@@ -30,20 +30,25 @@ def _plain(lang: str) -> tuple[re.Pattern, frozenset[str]]:
     return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!)"), frozenset(fold(w) for w in stop)
 
 
-def names_sector(question: str, lang: str, geo_dir: Path) -> bool:
+def sector_words(question: str, lang: str, geo_dir: Path) -> str:
+    """The words of the question that may name its sector ("fintech software"), or "" when it names none."""
     plain, stop = _plain(lang)
     text = question.casefold()
-    if is_cjk(question):  # no spaces: take the words away where they stand, stop words longest first
+    if is_cjk(question):  # no spaces: take the words away where they stand, longest first
         text = plain.sub(" ", text)
         for name in place_names_in(question, geo_dir):
             text = text.replace(name, " ")
-        for word in sorted(stop, key=len, reverse=True):
+        for word in sorted((w for w in stop if len(w) > 1), key=len, reverse=True):
             text = text.replace(word, " ")
-        return bool(re.search(r"[\u4e00-\u9fff]", text))
+        # a one-character stop word ("的", "有", "和") only at the edge of what is left: inside a word it is part of it
+        runs = (run.strip("".join(w for w in stop if len(w) == 1)) for run in re.findall(r"[^\W\d_]+", text))
+        return " ".join(run for run in runs if run)
     # a plain word takes its whole word with it ("Innovationszentren", "d’innovation"), not the other parts of a
     # hyphenated one ("life-sciences")
     text = re.sub(rf"[\w'’]*(?:{plain.pattern})[\w'’]*", " ", text)
-    text = fold(text)
+    folded = fold(text)
     for name in sorted(place_names_in(question, geo_dir), key=len, reverse=True):
-        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", text)
-    return any(word not in stop for word in _WORD.findall(text))
+        folded = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", folded)
+    left = set(_WORD.findall(folded)) - stop
+    # the words as written (with their accents), in order: what is embedded as the sector
+    return " ".join(w for w in _WORD.findall(text) if fold(w) in left)

@@ -46,7 +46,7 @@ class Question:
     place: Place | None = None
     named: list[str] = field(default_factory=list)  # records the question names, in order of mention
     earlier_hubs: list[str] | None = None
-    sector: bool = True  # it names a sector (bot/route/slots.py): hubs are ranked by how well they fit it
+    sector: str = ""  # the words that may name its sector (bot/route/slots.py): hubs are ranked by how they fit it
 
     def asks(self, what: str) -> bool:
         patterns = language(self.lang).get("asks", {}).get(what, [])
