@@ -28,8 +28,10 @@ SECTOR_WINDOW = 0.04  # hubs within this cosine of the best match count as fitti
 # talent sections of the where-to-locate answers, not measured).
 NEARBY_BONUS = 0.02
 FIT_WINDOW = 0.02  # clusters, universities and academies this far (cosine) below the best fit are not proposed
-# Cosine by which the best S3 area must beat the next. Measured on the public set's 74 where-to-locate questions:
-# right area (or rightly none) 84 % at 0.004, 88 % at 0.008, 84 % at 0.01; the 7 six-language groups agree in 6.
+# Cosine by which the best S3 area must beat the next. Measured on the public set's 74 where-to-locate questions,
+# the area chosen by the question and its sector words (bot/write/builders.py `_area_query`): right area (or rightly
+# none) 77 % at 0.004, 86 % at 0.008, 85 % at 0.012; all six-language groups agree at 0.008 (by the question alone:
+# 82 %, 86 %, 78 %, and one group split).
 AREA_MARGIN = 0.008
 QUESTION_SHARE = 0.15  # of the question, against its S3 area's description, in what hubs and talent are matched to:
 # the area is the same in every language, the wording is not (consistency of the first hubs across the six-language

@@ -212,8 +212,16 @@ class Builders:
         matches = in_area or matches  # a sector with an S3 area gets that area's hubs only: fewer, not off-sector
         return [(self.retriever.summary_hit(m.hub.id, q.lang), m.hub) for m in matches], no_hub_here
 
+    def _area_query(self, q: Question) -> list[float]:
+        """What the S3 area is chosen by: the question, and as much its sector's words alone ("food processing
+        plant agri-food"), which "research centres" or "hubs" in the question do not pull towards another area."""
+        if not q.sector:
+            return q.found.query_vector
+        words = np.asarray(self.retriever.embeddings.embed_query(q.sector), dtype=np.float32)
+        return ((np.asarray(q.found.query_vector, dtype=np.float32) + words) / 2).tolist()
+
     def hubs(self, q: Question) -> Built:
-        area = self.advisor.best_area(q.found.query_vector) if q.sector else None
+        area = self.advisor.best_area(self._area_query(q)) if q.sector else None
         hubs, no_hub_here = self._hubs(q, self.advisor.sector_vector(q.found.query_vector, area), area)
         writer = Writer(q.lang)
         if no_hub_here:  # say first that the place has none, then offer the nearest
@@ -244,7 +252,7 @@ class Builders:
 
     def where_to_locate(self, q: Question) -> Built:
         """The S3 area and cluster for the investor's sector first, then the hubs, talent and site scouting."""
-        area = self.advisor.best_area(q.found.query_vector)
+        area = self.advisor.best_area(self._area_query(q))
         sector = self.advisor.sector_vector(q.found.query_vector, area)
         hubs, no_hub_here = self._hubs(q, sector, area)
         advice = self.advisor.advise(sector, q.place, area, q.lang)
