@@ -20,7 +20,7 @@ from bot.find.hubs import HubSearch, hub_ref
 from bot.find.retrieve import Hit, HybridRetriever, Retrieval
 from bot.languages import language
 from bot.route.router import Route
-from bot.tuning import SUPPORT_WINDOW
+from bot.tuning import SAME_FIGURE, SUPPORT_WINDOW
 from bot.types import Composition, HubRef
 from bot.write.compose import PROSE_KINDS, Writer, compose_answer, compose_refusal
 from index.sentences import split_sentences
@@ -130,6 +130,22 @@ class Builders:
                 for sid, doc, sim in zip(candidates, docs, similarity, strict=True)]
         return sorted(hits, key=lambda h: (-h.score, -h.similarity))
 
+    def _latest(self, found: list[Hit]) -> Hit:
+        """The answering record: the best match, unless a more recent figure of the same measure matches about as
+        well (14,518 international students in 2017/18 against 22,847 in 2023/24: the investor wants the latter).
+        Same measure: the two facts' summaries are near-paraphrases of each other (SAME_FIGURE)."""
+        first = found[0]
+        year = self.retriever.records.get(first.source_id, {}).get("year")
+        if not year or first.similarity is None:
+            return first
+        newer = [h for h in found if (self.retriever.records.get(h.source_id, {}).get("year") or 0) > year
+                 and h.similarity is not None and h.similarity >= first.similarity - SUPPORT_WINDOW]
+        if not newer:
+            return first
+        vectors = self.retriever.chunk_vectors([first.doc.id] + [h.doc.id for h in newer])
+        same = [h for h, similarity in zip(newer, vectors[1:] @ vectors[0], strict=True) if similarity >= SAME_FIGURE]
+        return max(same, key=lambda h: self.retriever.records[h.source_id]["year"]) if same else first
+
     def members(self, lists: str | None) -> list[str]:
         """The records a "which are the …?" question about the whole set names: the S3 areas (the S3 records with
         an official name; the driver and the regional priorities have none) or every record of a kind (the 9
@@ -146,7 +162,7 @@ class Builders:
         if not found or (page_first and not q.named and not any(h.doc.metadata.get("kind") in kinds for h in top)):
             return self.free_text(q)  # nothing of that kind, or only a page in the reader's language says it
         writer = Writer(q.lang)
-        first = found[0]
+        first = self._latest(found)
         if q.asks("website"):
             with_site = [h for h in found if self.retriever.records.get(h.source_id, {}).get("website")]
             if not with_site:
@@ -159,7 +175,7 @@ class Builders:
             counted = [h for h in found if _DIGIT.search(first_sentence(h.doc.page_content))]
             if not counted:
                 return self.not_given(q, "count")
-            first = counted[0]
+            first = self._latest(counted)
         if not writer.lines:
             writer.lead(first.doc.page_content, first)
         # more records only for a question about several ("which clusters…?"), and only as close as the first
