@@ -116,9 +116,11 @@ class Builders:
     # --- records: clusters, S3, competence centres, universities, ITS, key figures ------------------------------
 
     def _record_hits(self, q: Question, kinds: list[str]) -> list[Hit]:
-        """The records the question names, then those of these kinds that retrieval found, ranked by how close
-        their summary in q.lang is to the question (one summary against another, in the reader's language, is a
-        fairer contest than a record's English details against another's summary), each as that summary."""
+        """The records the question names, then those of these kinds that retrieval found, in retrieval's order,
+        each as its summary in q.lang (with that summary's similarity to the question). Retrieval weighs every chunk
+        of a record, in every language, and its words: "quel cluster s'occupe de l'agroalimentaire" finds the
+        agri-food cluster first, where the French cluster summaries alone, alike in build, put life sciences
+        first (public set 90.2 % by summary similarity, 91.2 % in retrieval's order)."""
         named = [sid for sid in q.named if sid in self.retriever.records]  # what the question names, any kind
         found = [h.source_id for h in q.found.hits if h.doc.metadata.get("kind") in kinds]
         candidates = [sid for sid in dict.fromkeys(named + found) if self.retriever.summary(sid, q.lang)]
@@ -128,7 +130,8 @@ class Builders:
         similarity = self.retriever.chunk_vectors([d.id for d in docs]) @ np.asarray(q.found.query_vector)
         hits = [Hit(doc, 1.0 if sid in named else 0.0, float(sim))
                 for sid, doc, sim in zip(candidates, docs, similarity, strict=True)]
-        return sorted(hits, key=lambda h: (-h.score, -h.similarity))
+        rank = {sid: i for i, sid in enumerate(dict.fromkeys(found))}
+        return sorted(hits, key=lambda h: (-h.score, rank.get(h.source_id, 0)))
 
     def _latest(self, found: list[Hit]) -> Hit:
         """The answering record: the best match, unless a more recent figure of the same measure matches about as
