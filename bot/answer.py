@@ -185,6 +185,8 @@ class Bot:
                              sector=sector_words(query, language, self.guard.geo_dir))
             if asked.asks("closest"):
                 asked.earlier_hubs = self._earlier_hubs(history or [], language)
+            elif history and query != question and not named and (asked.asks("website") or asked.asks("where")):
+                asked.named = self._focus(history, language)  # "what is their website?": whose?
             built = self.builders.build(route, asked)
             composed, refused = built.composition, built.refused
             unique = list({hit.doc.id: hit for hit in (built.evidence or found.hits)}.values())
@@ -195,6 +197,19 @@ class Bot:
                                                          "compose": round((done - t1) * 1000, 1),
                                                          "total": round((done - started) * 1000, 1)})
         return answer, evidence
+
+    def _focus(self, history: list[dict], language: str) -> list[str]:
+        """The record the conversation is about: the first one the last answer names, else the one that answers
+        the previous question (asked again: the API is stateless, and a client may send the questions only)."""
+        last_answer = next((t["content"] for t in reversed(history) if t.get("role") == "assistant"
+                            and t.get("content")), "")
+        if named := self.retriever.named(str(last_answer)):
+            return named[:1]
+        earlier = [t["content"] for t in history if t.get("role") == "user" and t.get("content")]
+        if not earlier:
+            return []
+        previous, _ = self._grounded(earlier[-1], earlier[-1], language, time.perf_counter())
+        return [c.source_id.split("#")[0] for c in previous.citations[:1] if not previous.refused]
 
     def _earlier_hubs(self, history: list[dict], language: str) -> list[str]:
         """The hubs the previous answer showed ("which one is closest to Como?"): its question asked again."""

@@ -169,3 +169,11 @@ def test_of_two_figures_of_the_same_measure_the_newer_answers(bot: Bot, question
     """14,518 in 2017/18 and 22,847 in 2023/24 both match: the investor is told the current one first."""
     answer = bot.answer(question)
     assert answer.citations[0].source_id.startswith("fact:human-capital-3#"), answer.answer
+
+
+def test_follow_up_website_is_the_one_of_the_organisation_the_last_answer_named(bot: Bot) -> None:
+    """"Their website?" after an answer about AFIL: AFIL's, whatever else the earlier question matches."""
+    history = [{"role": "user", "content": "Which cluster works on advanced manufacturing and Industry 4.0?"},
+               {"role": "assistant", "content": "That is AFIL, the Lombard cluster for the intelligent factory."}]
+    answer = bot.answer("Et leur site web ?", history, lang="fr")
+    assert "afil.it" in first_sentence(answer.answer), answer.answer
