@@ -24,7 +24,7 @@ from bot.route.router import FREE_TEXT, Route, Router
 from bot.route.scope import ScopeGuard
 from bot.route.slots import sector_words
 from bot.settings import Settings
-from bot.tuning import FOLLOW_UP_CONTEXT_CHARS, FOLLOW_UP_WORDS
+from bot.tuning import ADVICE_COVERS, ADVICE_FLOOR, FOLLOW_UP_CONTEXT_CHARS, FOLLOW_UP_WORDS
 from bot.types import Answer, BadQuestion, QuestionTooLong
 from bot.write.builders import Builders, Question
 from bot.write.compose import compose_refusal, evidence_citations, evidence_text
@@ -181,6 +181,9 @@ class Bot:
                 route = Route("off_topic", route.score)
             # a place in the question itself wins over one from an earlier turn ("and in Bergamo?")
             place = find_place(question, self.guard.geo_dir) or find_place(query, self.guard.geo_dir)
+            if place and route.intent in ADVICE_COVERS and route.runner_up == "where_to_locate" \
+                    and route.runner_up_score >= ADVICE_FLOOR:
+                route = Route("where_to_locate", route.runner_up_score, route.intent, route.score)
             asked = Question(question, query, language, found, place, named=named,
                              sector=sector_words(query, language, self.guard.geo_dir))
             if asked.asks("closest"):

@@ -177,3 +177,14 @@ def test_follow_up_website_is_the_one_of_the_organisation_the_last_answer_named(
                {"role": "assistant", "content": "That is AFIL, the Lombard cluster for the intelligent factory."}]
     answer = bot.answer("Et leur site web ?", history, lang="fr")
     assert "afil.it" in first_sentence(answer.answer), answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "We make rail components and want to set up near Brescia. Which cluster and which hubs can help us?",
+    "Produciamo componenti ferroviari e vogliamo insediarci vicino a Brescia: quale cluster e quali hub possono "
+    "aiutarci?",
+])
+def test_a_cluster_question_that_also_seeks_a_place_gets_the_advice_with_its_hubs(bot: Bot, question: str) -> None:
+    answer = bot.answer(question)
+    assert answer.intent == "where_to_locate" and answer.hubs, answer.intent
+    assert bot.answer("Which cluster covers mobility?").intent == "cluster"

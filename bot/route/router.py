@@ -34,6 +34,7 @@ class Route:
     intent: str
     score: float
     runner_up: str | None = None
+    runner_up_score: float = 0.0
 
     @property
     def spec(self) -> dict:
@@ -85,7 +86,7 @@ class Router:
         best, runner_up = str(self.classes[first]), str(self.classes[second])
         if probabilities[first] < ROUTE_FLOOR:
             return Route(FREE_TEXT, float(probabilities[first]), best)
-        return Route(best, float(probabilities[first]), runner_up)
+        return Route(best, float(probabilities[first]), runner_up, float(probabilities[second]))
 
 
 def examples() -> list[tuple[str, str]]:
