@@ -20,7 +20,7 @@ from bot.find.hubs import HubSearch, hub_ref
 from bot.find.retrieve import Hit, HybridRetriever, Retrieval
 from bot.languages import language
 from bot.route.router import Route
-from bot.tuning import SAME_FIGURE, SUPPORT_WINDOW
+from bot.tuning import FUSED_TIE, SAME_FIGURE, SUPPORT_WINDOW
 from bot.types import Composition, HubRef
 from bot.write.compose import PROSE_KINDS, Writer, compose_answer, compose_refusal
 from index.sentences import split_sentences
@@ -130,8 +130,17 @@ class Builders:
         similarity = self.retriever.chunk_vectors([d.id for d in docs]) @ np.asarray(q.found.query_vector)
         hits = [Hit(doc, 1.0 if sid in named else 0.0, float(sim))
                 for sid, doc, sim in zip(candidates, docs, similarity, strict=True)]
-        rank = {sid: i for i, sid in enumerate(dict.fromkeys(found))}
-        return sorted(hits, key=lambda h: (-h.score, rank.get(h.source_id, 0)))
+        fused: dict[str, float] = {}
+        for h in q.found.hits:
+            fused.setdefault(h.source_id, h.score)
+        ranked = sorted(hits, key=lambda h: (-h.score, -fused.get(h.source_id, 0.0)))
+        # a near-tie in retrieval (a shared word, "vida" in "ambientes de vida") goes to the closer meaning
+        for i in range(1, len(ranked)):
+            a, b = ranked[i - 1], ranked[i]
+            if a.score == b.score and fused.get(b.source_id, 0.0) >= fused.get(a.source_id, 0.0) * (1 - FUSED_TIE) \
+                    and b.similarity > a.similarity:
+                ranked[i - 1], ranked[i] = b, a
+        return ranked
 
     def _latest(self, found: list[Hit]) -> Hit:
         """The answering record: the best match, unless a more recent figure of the same measure matches about as
