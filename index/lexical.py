@@ -7,21 +7,14 @@ import unicodedata
 import bm25s
 import numpy as np
 
+from bot.languages import all_languages
+
 # bm25s sets its own logger to DEBUG at import, which would print through any root handler.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # bm25s's default tokenizer splits on \w+ after lowercasing ASCII; we fold accents (città -> citta, so an
 # unaccented query still matches) and cut CJK text into single characters, which no whitespace tokenizer does.
 _WORD = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
-_STOPWORDS = (
-    "a an and are as at be by for from has have how i in is it its of on or that the this to was what "
-    "when where which who why with can do does my me we our you your will there their about into more "
-    "than il lo la i gli le un una di da del della dei delle e ed o in con su per tra fra che chi come "
-    "dove quali quale sono è nel nella nei al alla ai agli cosa der die das und oder ist sind wie wo was "
-    "welche ein eine im in von zu mit für le la les un une des du de et ou est sont qui que quel quelle "
-    "où comment el los las y o es son qué cuál dónde cómo en por para con"
-    .split()
-)
 
 
 # The combining marks of the Basic Multilingual Plane, dropped by str.translate: a per-character test in Python made
@@ -45,7 +38,8 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text.lower()).translate(_COMBINING)
 
 
-STOPWORDS = frozenset(fold(w) for w in _STOPWORDS)
+# The words the search skips, in every language the bot speaks (bot/languages/, `search_stop_words`).
+STOPWORDS = frozenset(fold(w) for data in all_languages().values() for w in data.get("search_stop_words") or [])
 
 
 def tokenize(text: str) -> list[str]:

@@ -14,10 +14,18 @@ HERE = Path(__file__).parent
 @lru_cache(maxsize=1)
 def all_languages() -> dict[str, dict]:
     """Every language file, English first (the language records are written in and checked against)."""
-    files = sorted(HERE.glob("*.yaml"), key=lambda p: (p.stem != "en", p.stem))
+    files = sorted((p for p in HERE.glob("*.yaml") if not p.stem.startswith("_")),
+                   key=lambda p: (p.stem != "en", p.stem))
     # libyaml's safe loader when PyYAML was built with it: the pure-Python one took 0.3 s of every start
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return {p.stem: yaml.load(p.read_text(encoding="utf-8"), Loader=loader) for p in files}  # noqa: S506 - safe
+
+
+@lru_cache(maxsize=1)
+def language_names() -> dict[str, str]:
+    """English names of every language the detector recognises: those with a file, then the others."""
+    others = yaml.safe_load((HERE / "_recognised.yaml").read_text(encoding="utf-8"))
+    return {code: data["english_name"] for code, data in all_languages().items()} | others
 
 
 def codes() -> tuple[str, ...]:

@@ -12,16 +12,12 @@ from py3langid import modelio
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 from bot.derived import derived_file, write_derived
-from bot.languages import codes, language
+from bot.languages import codes, language, language_names
 from index.lexical import is_cjk
 
 SUPPORTED = codes()
 # Detection is restricted to languages investors plausibly write in; an unsupported one gets English phrases.
-CANDIDATES = [*SUPPORTED, "pt", "nl", "ja", "ko", "ru", "ar", "pl"]
-# For a language model's instructions: it answers in any of these, not only in the phrases' languages.
-LANGUAGE_NAMES = {"en": "English", "it": "Italian", "de": "German", "fr": "French", "es": "Spanish",
-                  "zh": "Chinese (simplified)", "pt": "Portuguese", "nl": "Dutch", "ja": "Japanese", "ko": "Korean",
-                  "ru": "Russian", "ar": "Arabic", "pl": "Polish"}
+CANDIDATES = list(language_names())
 
 _LOADING = threading.Lock()
 

@@ -15,7 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
-from bot.languages.detect import LANGUAGE_NAMES
+from bot.languages import language_names
 from bot.model.grounding import NO_ANSWER, Failure, Grounding, normalise
 from bot.settings import Settings
 
@@ -186,7 +186,7 @@ class ModelBackend:
     def run(self, question: str, history: list[dict], language: str, evidence: list[str]) -> ModelRun:
         numbered = "\n\n".join(f"[{n}] {text}" for n, text in enumerate(evidence, 1))
         messages = ANSWER_PROMPT.invoke({
-            "language": LANGUAGE_NAMES.get(language, "the language of the question"), "no_answer": NO_ANSWER,
+            "language": language_names().get(language, "the language of the question"), "no_answer": NO_ANSWER,
             "evidence": numbered, "history": conversation(history), "question": question}).to_messages()
         return ModelRun(self.model, messages, evidence, self.grounding, self.timeout, language)
 
