@@ -108,3 +108,23 @@ def test_feedback_is_rate_limited(bot: Bot, settings: Settings, tmp_path) -> Non
     with Served(create_app(config, bot), free_port()) as server:
         codes = [httpx.post(f"{server.url}/api/feedback", json={"id": 1, "up": True}).status_code for _ in range(4)]
     assert codes == [404, 404, 404, 429]
+
+
+@pytest.mark.parametrize("path", ["/api/ask", "/api/feedback", "/gradio_api/queue/join"])
+def test_a_chunked_body_without_a_length_is_refused_past_the_limit(served: Served, path: str) -> None:
+    """Sent in chunks with no Content-Length, a body is counted as it arrives: 413, not megabytes read."""
+    def chunks() -> Iterator[bytes]:
+        yield b'{"question": "'
+        for _ in range(64):
+            yield b"x" * 16_384  # 1 MB in all
+        yield b'"}'
+    reply = httpx.post(f"{served.url}{path}", content=chunks(), headers={"Content-Type": "application/json"},
+                       timeout=30)
+    assert reply.status_code == 413, reply.text[:300]
+    assert len(reply.content) < 2_000
+
+
+def test_a_small_chunked_body_is_still_answered(served: Served) -> None:
+    reply = httpx.post(f"{served.url}/api/ask", content=iter([b'{"question": ', Q.encode(), b"}"]),
+                       headers={"Content-Type": "application/json"}, timeout=30)
+    assert reply.status_code == 200 and "MADE" in reply.json()["answer"]

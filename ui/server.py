@@ -7,10 +7,11 @@ import logging
 import os
 
 import gradio as gr
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.answer import Bot
 from bot.settings import Settings
@@ -32,6 +33,31 @@ CLOSED_PATHS = ("/gradio_api/upload", "/upload", "/openapi.json", "/gradio_api/o
 VALIDATION_ERRORS_SHOWN = 5
 
 
+class BodyLimit:
+    """Bodies sent without a Content-Length (chunked) are counted as they arrive and refused past MAX_BODY_BYTES; the
+    guard below refuses a declared length at once. Written as an ASGI wrapper of `receive` because Starlette reads
+    the body inside the route, after every middleware has run."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:  # the route's exception handling turns it into a 413 response
+                raise HTTPException(413, f"The request is larger than {MAX_BODY_BYTES // 1024} KB.")
+            return message
+
+        await self.app(scope, counted, send)
+
+
 def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
     """With `bot`, the app serves it at once; without, it builds it in the background (see the module's doc)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -42,6 +68,7 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.allowed_origins = allowed
     app.state.reindexer = Reindexer(service, settings)
+    app.add_middleware(BodyLimit)
     app.add_middleware(CORSMiddleware, allow_origins=allowed, allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type"])  # not Authorization: staff calls come from tools, not sites
     app.include_router(api.router)
