@@ -147,6 +147,7 @@ def serve(host: str, port: int) -> None:
 
     from bot.model.llm import LLMConfigError, chat_model
     from ui.server import create_app
+    from ui.timeouts import uvicorn_options
 
     settings = _settings()
     try:
@@ -156,7 +157,7 @@ def serve(host: str, port: int) -> None:
     app = create_app(settings)  # opens at once; the bot (and the index, the first time) is built in the background
     click.echo(f"investbot: open http://{host}:{port}/ (widget: http://{host}:{port}/widget.js); "
                f"/healthz says when it is ready", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, **uvicorn_options(settings.request_timeout))
 
 
 @main.command()

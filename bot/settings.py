@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     allowed_origins: list[str] = Field(default_factory=list, description="sites allowed to embed the widget")
     admin_token: SecretStr | None = None
     rate_limit: int = Field(20, description="questions per minute per client")
+    request_timeout: float = Field(10.0, gt=0, description="seconds a client has to send a whole request")
     relevance_floor: float = Field(0.80, description="minimum cosine similarity of the best passage to answer")
 
     @classmethod

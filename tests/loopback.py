@@ -7,6 +7,8 @@ import time
 
 import uvicorn
 
+from ui.timeouts import uvicorn_options
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -15,9 +17,10 @@ def free_port() -> int:
 
 
 class Served:
-    def __init__(self, app, port: int) -> None:
+    def __init__(self, app, port: int, request_timeout: float = 10.0) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                                    **uvicorn_options(request_timeout)))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> "Served":

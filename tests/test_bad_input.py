@@ -2,6 +2,8 @@
 and no reply echoes what was sent."""
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -128,3 +130,29 @@ def test_a_small_chunked_body_is_still_answered(served: Served) -> None:
     reply = httpx.post(f"{served.url}/api/ask", content=iter([b'{"question": ', Q.encode(), b"}"]),
                        headers={"Content-Type": "application/json"}, timeout=30)
     assert reply.status_code == 200 and "MADE" in reply.json()["answer"]
+
+
+def test_a_client_that_sends_its_request_slowly_is_cut_off_and_others_are_served(bot: Bot, settings: Settings,
+                                                                               tmp_path) -> None:
+    """Slowloris: headers or a body that never finish arriving. The connection is closed after the time limit;
+    meanwhile, and after, other clients are answered."""
+    config = settings.model_copy(update={"data_dir": tmp_path, "rate_limit": 10_000})
+    port = free_port()
+    with Served(create_app(config, bot), port, request_timeout=1.5) as server:
+        slow_headers = socket.create_connection(("127.0.0.1", port))
+        slow_headers.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never the blank line that ends them
+        slow_body = socket.create_connection(("127.0.0.1", port))
+        slow_body.sendall(b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: 100\r\n\r\n{\"question\":")
+        assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
+        for conn in (slow_headers, slow_body):
+            conn.settimeout(5)
+            started = time.monotonic()
+            while conn.recv(1024):  # until the server closes it (socket.timeout if it never does)
+                pass
+            assert time.monotonic() - started < 4.5
+            conn.close()
+        with httpx.Client(timeout=10) as client:  # a normal keep-alive client: two requests on one connection
+            assert client.get(f"{server.url}/healthz").status_code == 200
+            time.sleep(2)  # longer than the limit, but idle between requests: the keep-alive timeout applies
+            assert client.post(f"{server.url}/api/ask", json={"question": "What is MADE?"}).status_code == 200
