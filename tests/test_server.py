@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import playwright.sync_api
 
 from bot.answer import Bot
+from bot.languages import language
 from bot.settings import Settings
 from tests.conftest import NEW_PAGE_QUESTION, add_new_page
 from tests.loopback import CHROMIUM, Served, chromium, free_port, wait_ready
@@ -347,3 +348,31 @@ def test_a_dot_on_the_map_carries_the_number_of_its_hub_in_the_list(server: Serv
     titles = re.findall(r"<title>(\d+)\. [^<]*\((\w\w)\)</title>", svg)
     assert [int(n) for n, _ in titles] == [1, 2, 3, 4]
     assert [province for _, province in titles] == ["MI", "LO", "MI", "PV"]
+
+
+class BrokenBot:
+    """The real bot, except that answering fails inside it as an unforeseen fault would."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._bot, name)
+
+    def stream(self, *args: object, **kwargs: object) -> Iterator:
+        raise RuntimeError("index corrupted at <Chroma object at 0x7f3a> secret-detail")
+
+
+def test_a_fault_while_answering_shows_the_investor_one_short_line_not_internals(bot: Bot, settings: Settings,
+                                                                                tmp_path) -> None:
+    from gradio_client import Client
+
+    config = settings.model_copy(update={"data_dir": tmp_path, "rate_limit": 1000})
+    with Served(create_app(config, BrokenBot(bot)), free_port()) as served:
+        client = Client(f"{served.url}/", verbose=False)
+        _, chat, *_ = client.predict("Welche Cluster gibt es in der Lombardei?", [], [], api_name="/ask")
+        reply = httpx.post(f"{served.url}/api/ask", json={"question": "What is MADE?"}, timeout=30)
+    text = str(chat[-1]["content"])
+    assert text == language("de")["ui"]["failed"] or language("de")["ui"]["failed"] in text, text
+    assert reply.status_code == 500 and reply.json()["detail"] == language("en")["ui"]["failed"]
+    assert "secret-detail" not in reply.text and "0x7f" not in reply.text

@@ -2,17 +2,22 @@
 six languages (chosen from the browser's, with a switch)."""
 
 import html
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
 
+from bot.answer import readable
 from bot.languages import codes, language
+from bot.languages.detect import detect_language
 from bot.types import Answer, BadQuestion, HubRef
 from ui.hubmap import hub_map_svg
 from ui.labels import interface_language, ui_labels
 from ui.ratelimit import RateLimited
 from ui.service import AskService, NotReady
+
+log = logging.getLogger(__name__)
 
 STREAM_UPDATES = 4  # a grounded answer is shown in this many growing steps: each is a message to the browser
 # Wide screens show the hubs beside the map; narrow ones (where the columns stack) as cards under the answer.
@@ -141,6 +146,11 @@ def build_app(service: AskService, geo_dir: Path) -> gr.Blocks:
                         answer, log_id = item
             except (BadQuestion, RateLimited, NotReady) as exc:
                 yield "", [*history, {"role": "assistant", "content": str(exc)}], log_ids, gr.skip(), gr.skip()
+                return
+            except Exception:  # a fault of ours: the details go to the log, the investor gets one short line
+                log.exception("the chat could not answer")
+                failed = ui_labels(detect_language(message) if readable([message]) else "en")["failed"]
+                yield "", [*history, {"role": "assistant", "content": failed}], log_ids, gr.skip(), gr.skip()
                 return
             words = answer.answer.split(" ") if not shown else []
             step = max(1, -(-len(words) // STREAM_UPDATES))

@@ -74,6 +74,11 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(widget.router)
 
+    @app.exception_handler(Exception)
+    async def fault(request: Request, exc: Exception) -> JSONResponse:
+        """A fault of ours (logged with its traceback by the server): a short line, never the exception's text."""
+        return JSONResponse({"detail": ui_labels("en")["failed"]}, status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         """What is wrong and where, never the input itself: echoing it would send megabytes back, and a NaN in
