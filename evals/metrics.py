@@ -156,7 +156,8 @@ def _found(alternative: str, text: str) -> bool:
     """A number matches only as a whole number ("25" is not in "2025"); anything else as a substring."""
     alternative = normalise(alternative)
     if _NUMERIC.match(alternative):
-        return re.search(rf"(?<![\d.,]){re.escape(alternative)}(?![\d]|[.,]\d)", text) is not None
+        # not inside a longer number; a comma before it may be punctuation (Chinese "，2023年" folds to ",2023")
+        return re.search(rf"(?<!\d)(?<!\d[.,]){re.escape(alternative)}(?![\d]|[.,]\d)", text) is not None
     return alternative in text
 
 

@@ -44,6 +44,13 @@ def test_a_number_matches_only_as_a_whole_number() -> None:
     case = EvalCase(id="x", question="q", expect_facts=[["25"]])
     assert facts_found(case, answer_with("Lombardy has 25 ITS foundations")) == [True]
     assert facts_found(case, answer_with("In 2025 there were 250 courses and 2.5 million")) == [False]
+    assert facts_found(case, answer_with("Il y a 1,25 million d'étudiants")) == [False]
+
+
+def test_a_number_after_chinese_punctuation_is_found() -> None:
+    """"，2023年" folds to ",2023": the comma there is punctuation, not part of the number."""
+    case = EvalCase(id="x", question="q", expect_facts=[["2023"]])
+    assert facts_found(case, answer_with("据Istat数据，2023年伦巴第大区GDP为4904亿欧元。")) == [True]
 
 
 def test_a_fact_group_passes_on_any_alternative() -> None:
