@@ -257,7 +257,7 @@ class Builders:
         else:
             where = writer.words["in_place"].format(place=q.place.name) if q.place else ""
             writer.lead(writer.words["hubs_lead"].format(where=where))
-        if hubs:
+        if hubs and q.sector:  # the one that fits best, in a sentence; a list by place and name has no best
             best, _ = hubs[0]
             writer.bullets([(best, first_sentence(best.doc.page_content))])
         writer.hub_table(hubs)
