@@ -90,8 +90,7 @@ class HubSearch:
             sector_vector = self.retriever.embeddings.embed_query(sector)
         # a hub borrows its S3 areas' meaning only when the question has an area: otherwise a hub tagged with
         # several areas would outrank the one that names the investor's sector ("fintech")
-        relevance = (self.relevance(sector_vector, borrow=prefer_area is not None) if sector
-                     else np.zeros(len(self.ids)))
+        relevance = (self.relevance(sector_vector, prefer_area) if sector else np.zeros(len(self.ids)))
         matches = []
         for sid, score in zip(self.ids, relevance, strict=True):
             r = self.records[sid]
@@ -111,17 +110,21 @@ class HubSearch:
                                     m.distance_km or 0.0, m.hub.name))
         return matches[:limit]
 
-    def relevance(self, sector_vector: list[float], borrow: bool = True) -> np.ndarray:
+    def relevance(self, sector_vector: list[float], area: str | None = None) -> np.ndarray:
+        """How well each hub fits the sector; with the investor's S3 area, the hubs of that area also borrow its
+        description's meaning. Only that area's: a hub of a neighbouring area (smart cities for mobility) borrowing
+        its own area's closeness came before the manufacturing hubs an automotive supplier wants."""
         query = np.asarray(sector_vector, dtype=np.float32)
         if not self.ids:
             return np.zeros(0)
         sentences = np.maximum.reduceat(self.vectors @ query, self._starts)
         own = (1 - SECTOR_LIST_SHARE) * sentences + SECTOR_LIST_SHARE * (self.sector_vectors @ query)
-        if not borrow:
+        if area not in self.area_sources:
             return own
-        area = self.area_vectors @ query if len(self.area_vectors) else np.zeros(0)
-        borrowed = np.array([max((area[i] for i in idx), default=float(own.min())) for idx in self.hub_areas])
-        return (own + borrowed) / 2
+        chosen = self.area_sources.index(area)
+        borrowed = float(self.area_vectors[chosen] @ query)
+        return np.array([(mine + borrowed) / 2 if chosen in idx else mine
+                         for mine, idx in zip(own, self.hub_areas, strict=True)])
 
 
 def sector_text(record: dict) -> str:
