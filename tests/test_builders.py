@@ -188,3 +188,10 @@ def test_a_cluster_question_that_also_seeks_a_place_gets_the_advice_with_its_hub
     answer = bot.answer(question)
     assert answer.intent == "where_to_locate" and answer.hubs, answer.intent
     assert bot.answer("Which cluster covers mobility?").intent == "cluster"
+
+
+@pytest.mark.parametrize(("question", "lang"), [("Steuern?", "de"), ("Stipendi?", "it"), ("¿Impuestos?", "es"),
+                                                ("Salaires ?", "fr"), ("Incubatori Bergamo?", "it")])
+def test_a_one_or_two_word_question_is_answered_in_its_language(bot: Bot, question: str, lang: str) -> None:
+    """Too short for letter statistics: the words only one language file uses say the language."""
+    assert bot.answer(question).language == lang

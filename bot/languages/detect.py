@@ -1,8 +1,10 @@
 """The question's language, and the bot's own fixed phrases in each supported language (bot/languages/)."""
 
 import lzma
+import re
 import shutil
 import threading
+from collections import Counter
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -12,8 +14,8 @@ from py3langid import modelio
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 from bot.derived import derived_file, write_derived
-from bot.languages import codes, language, language_names
-from index.lexical import is_cjk
+from bot.languages import all_languages, codes, language, language_names
+from index.lexical import fold, is_cjk
 
 SUPPORTED = codes()
 # Detection is restricted to languages investors plausibly write in; an unsupported one gets English phrases.
@@ -64,10 +66,38 @@ def detect_language(text: str, fallback: str = "en") -> str:
     """ISO 639-1 code of the text's language; `fallback` when the text is too short to tell."""
     if is_cjk(text):
         return "zh"  # langid confuses short Chinese with Japanese; kana would say Japanese
+    short = len(text.split()) < 4  # too short for letter statistics ("Steuern?", "Incubatori Bergamo?")
+    if short:
+        votes = Counter(_own_words()[w] for w in _WORD.findall(fold(text)) if w in _own_words()).most_common(2)
+        if votes and (len(votes) == 1 or votes[0][1] > votes[1][1]):
+            return votes[0][0]
     lang, prob = identifier().classify(text)
-    if len(text.split()) < 4 and prob < 0.9:
-        return fallback
-    return lang
+    return fallback if short and prob < 0.9 else lang
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [text for item in value or [] for text in _strings(item)] if isinstance(value, list) else []
+
+
+@lru_cache(maxsize=1)
+def _own_words() -> dict[str, str]:
+    """The words that one language file alone uses in its prose (example questions, phrases, decline topics,
+    interface words, stop words), folded: a word of those in a two-word question says its language better than
+    letter statistics can."""
+    seen: dict[str, set[str]] = {}
+    for code, data in all_languages().items():
+        texts = [*_strings([data.get(key) for key in ("routes", "phrases", "topics", "what", "ui")]),
+                 *(data.get("search_stop_words") or [])]
+        for word in _WORD.findall(fold(" ".join(texts))):
+            seen.setdefault(word, set()).add(code)
+    return {word: next(iter(langs)) for word, langs in seen.items() if len(langs) == 1 and len(word) > 2}
 
 
 def phrases(lang: str) -> dict[str, str]:
