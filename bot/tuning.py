@@ -38,7 +38,7 @@ SECTOR_WINDOW = 0.03
 NEARBY_BONUS = 0.02
 FIT_WINDOW = 0.02  # clusters, universities and academies this far (cosine) below the best fit are not proposed
 # Cosine by which the best S3 area must beat the next. Measured on the public set's 74 where-to-locate questions,
-# the area chosen by the question and its sector words (bot/write/builders.py `_area_query`): right area (or rightly
+# the area chosen by the question and its sector words (bot/write/builders.py `_sector_meaning`): right area (or rightly
 # none) 77 % at 0.004, 86 % at 0.008, 85 % at 0.012; all six-language groups agree at 0.008 (by the question alone:
 # 82 %, 86 %, 78 %, and one group split).
 AREA_MARGIN = 0.008

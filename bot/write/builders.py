@@ -240,17 +240,19 @@ class Builders:
         matches = in_area or matches  # a sector with an S3 area gets that area's hubs only: fewer, not off-sector
         return [(self.retriever.summary_hit(m.hub.id, q.lang), m.hub) for m in matches], no_hub_here
 
-    def _area_query(self, q: Question) -> list[float]:
-        """What the S3 area is chosen by: the question, and as much its sector's words alone ("food processing
-        plant agri-food"), which "research centres" or "hubs" in the question do not pull towards another area."""
+    def _sector_meaning(self, q: Question) -> list[float]:
+        """What the S3 area is chosen by, and hubs and talent are matched to: the question, and as much its sector's
+        words alone ("food processing agri-food"), which "research centres" or "hubs" in the question do not pull
+        towards another area or kind of hub."""
         if not q.sector:
             return q.found.query_vector
         words = np.asarray(self.retriever.embeddings.embed_query(q.sector), dtype=np.float32)
         return ((np.asarray(q.found.query_vector, dtype=np.float32) + words) / 2).tolist()
 
     def hubs(self, q: Question) -> Built:
-        area = self.advisor.best_area(self._area_query(q)) if q.sector else None
-        hubs, no_hub_here = self._hubs(q, self.advisor.sector_vector(q.found.query_vector, area), area)
+        meaning = self._sector_meaning(q)
+        area = self.advisor.best_area(meaning) if q.sector else None
+        hubs, no_hub_here = self._hubs(q, self.advisor.sector_vector(meaning, area), area)
         writer = Writer(q.lang)
         if no_hub_here:  # say first that the place has none, then offer the nearest
             writer.lead(writer.words["no_hubs"])
@@ -280,8 +282,9 @@ class Builders:
 
     def where_to_locate(self, q: Question) -> Built:
         """The S3 area and cluster for the investor's sector first, then the hubs, talent and site scouting."""
-        area = self.advisor.best_area(self._area_query(q))
-        sector = self.advisor.sector_vector(q.found.query_vector, area)
+        meaning = self._sector_meaning(q)
+        area = self.advisor.best_area(meaning)
+        sector = self.advisor.sector_vector(meaning, area)
         hubs, no_hub_here = self._hubs(q, sector, area)
         advice = self.advisor.advise(sector, q.place, area, q.lang)
         writer = Writer(q.lang)
