@@ -1,4 +1,5 @@
-"""Whether a question names a sector: what is left of it once the words any hub question has are taken away.
+"""The sector a question names: what is left of it once the words any hub or where-to-locate question has, its
+places, its kinds of hub and its stop words are taken away.
 
 "Which incubators are there in Milan?" names none: its words are a kind of hub, a place and words every such
 question has. Such a question is ranked the same way in every language (by place and name), not by how its wording
