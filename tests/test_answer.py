@@ -150,3 +150,19 @@ def test_answer_html_renders_the_markdown_and_keeps_only_safe_markup(bot: Bot) -
     assert "<script" not in hostile and "<img" not in hostile and hostile.endswith("[1]</p>\n")
     assert 'href="javascript' not in hostile and 'href="data:' not in hostile
     assert 'href="mailto:info@example.org"' in hostile
+
+
+def test_questions_answered_side_by_side_get_the_answers_they_get_one_at_a_time(bot: Bot) -> None:
+    """The bot answers concurrent questions without a lock around the whole answer (only the embedder's calls are
+    taken one at a time): eight threads must not mix up each other's retrieval or composition."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["What is MADE?", "Welche Cluster gibt es in der Lombardei?", "米兰有哪些孵化器？",
+                 "Quels incubateurs y a-t-il à Bergame ?", "¿Cuántas academias ITS hay en Lombardía?",
+                 "Dove conviene aprire un centro di R&S per dispositivi medici?", "How do I contact the agency?",
+                 "What is the corporate tax rate in Italy?"] * 3
+    alone = [bot.answer(q) for q in questions]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(bot.answer, questions))
+    for one, other in zip(alone, together, strict=True):
+        assert (other.answer, [h.id for h in other.hubs]) == (one.answer, [h.id for h in one.hubs]), one.question
