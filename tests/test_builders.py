@@ -195,3 +195,12 @@ def test_a_cluster_question_that_also_seeks_a_place_gets_the_advice_with_its_hub
 def test_a_one_or_two_word_question_is_answered_in_its_language(bot: Bot, question: str, lang: str) -> None:
     """Too short for letter statistics: the words only one language file uses say the language."""
     assert bot.answer(question).language == lang
+
+
+def test_a_sector_no_hub_fits_gets_no_off_sector_hubs_and_a_lead_that_says_so(bot: Bot) -> None:
+    """A data centre fits no S3 area and no hub in the sources: no oncology institute padding the table, and the
+    first sentence does not promise a list below."""
+    answer = bot.answer("Ich möchte ein Rechenzentrum bauen. Welche Region in der Lombardei ist geeignet?")
+    assert not any("oncology" in h.sectors for h in answer.hubs), [h.name for h in answer.hubs]
+    if not answer.hubs:
+        assert answer.answer.startswith(language("de")["phrases"]["locate_lead_nothing"])

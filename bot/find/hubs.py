@@ -11,7 +11,7 @@ import numpy as np
 
 from bot.find.gazetteer import Place, distance_km, find_place
 from bot.find.retrieve import HybridRetriever
-from bot.tuning import SECTOR_LIST_SHARE, SECTOR_WINDOW
+from bot.tuning import SECTOR_FLOOR, SECTOR_LIST_SHARE, SECTOR_WINDOW
 from bot.types import HubRef
 from index.records import PROVINCES
 
@@ -104,7 +104,10 @@ class HubSearch:
             matches.append(HubMatch(hub_ref(r), distance, float(score) if sector else None))
         if sector and matches:  # the sector window is relative to the best hub that passes the other filters
             best = max(m.relevance or 0.0 for m in matches)
-            matches = [m for m in matches if (m.relevance or 0.0) >= best - SECTOR_WINDOW]
+            # Lombardy-wide and without an area, only hubs that fit; in a place the investor named, the best there
+            # (an area's hubs borrow its meaning, which lifts their fit above any floor)
+            floor = SECTOR_FLOOR if prefer_area is None and province is None and near is None else 0.0
+            matches = [m for m in matches if (m.relevance or 0.0) >= max(best - SECTOR_WINDOW, floor)]
         matches.sort(key=lambda m: (prefer_area not in self.records[m.hub.id].get("s3_areas", []),
                                     -(m.relevance or 0.0),
                                     m.distance_km or 0.0, m.hub.name))

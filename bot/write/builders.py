@@ -294,7 +294,7 @@ class Builders:
                 area=area_name(self.retriever.records.get(area, {}), q.lang),
                 cluster=" / ".join(record_name(c, q.lang) for c in clusters)))
         else:
-            writer.lead(writer.words["locate_lead_no_area"])
+            writer.lead(writer.words["locate_lead_no_area" if hubs else "locate_lead_nothing"])
         writer.section(writer.words["s3_area"], advice.area)
         writer.section(writer.words["clusters"], advice.clusters)
         writer.hub_table(hubs, no_hub_here)
