@@ -204,3 +204,13 @@ def test_a_sector_no_hub_fits_gets_no_off_sector_hubs_and_a_lead_that_says_so(bo
     assert not any("oncology" in h.sectors for h in answer.hubs), [h.name for h in answer.hubs]
     if not answer.hubs:
         assert answer.answer.startswith(language("de")["phrases"]["locate_lead_nothing"])
+
+
+@pytest.mark.parametrize("question", ["Quanto costa affittare un capannone vicino a Bergamo?",
+                                      "How much is office rent in Milan?"])
+def test_a_rent_question_is_declined_with_the_agencys_site_scouting_offer(bot: Bot, question: str) -> None:
+    """No rents in the sources, but the agency helps find a site: that offer is quoted, then the contact."""
+    answer = bot.answer(question)
+    assert answer.refused and answer.intent == "decline_real_estate", answer.intent
+    cited = [c.source_id.split("#")[0] for c in answer.citations]
+    assert cited[:1] == bot.retriever.with_role("site_scouting") and "info@investinlombardy.it" in answer.answer

@@ -88,7 +88,7 @@ class Builders:
         if builder == "records":
             return self.records(q, spec["kinds"], spec.get("lists"), spec.get("rank", "retrieval"))
         if builder == "decline":
-            return self.decline(q, language(q.lang)["topics"][spec["topic"]])
+            return self.decline(q, language(q.lang)["topics"][spec["topic"]], offer=spec.get("offer"))
         if builder in ("refuse", "injection"):
             return Built(compose_refusal(q.lang, "injection" if builder == "injection" else "off_topic",
                                          self.contact(q.lang)), refused=True)
@@ -100,14 +100,17 @@ class Builders:
 
     # --- declines ---------------------------------------------------------------------------------------------
 
-    def decline(self, q: Question, topic: str, template: str = "decline") -> Built:
-        """Not in the sources: say so, say what they do cover, and give the agency's contact."""
+    def decline(self, q: Question, topic: str, template: str = "decline", offer: str | None = None) -> Built:
+        """Not in the sources: say so, say what they do cover, and give the agency's contact. With `offer` (a
+        record role), the agency's offer that comes closest is quoted first: no rents, but help finding a site."""
         writer = Writer(q.lang)
         writer.lead(writer.words[template].format(topic=topic, what=topic))
         writer.lines += [writer.words["covered"], "", writer.words["ask_agency"], ""]
-        contact = self.contact(q.lang)
-        if contact:
-            writer.lines.append(f"> {writer.cite(*contact)}")
+        offered = [line for sid in (self.retriever.with_role(offer) if offer else [])
+                   if (line := self.retriever.summary_line(sid, q.lang))]
+        for line in [*offered, self.contact(q.lang)]:
+            if line:
+                writer.lines += [f"> {writer.cite(*line)}", ""]
         return Built(writer.done(), refused=True)
 
     def not_given(self, q: Question, what: str) -> Built:
