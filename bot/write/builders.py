@@ -254,7 +254,8 @@ class Builders:
         if not q.sector:
             return q.found.query_vector
         words = np.asarray(self.retriever.embeddings.embed_query(q.sector), dtype=np.float32)
-        return ((np.asarray(q.found.query_vector, dtype=np.float32) + words) / 2).tolist()
+        both = np.asarray(q.found.query_vector, dtype=np.float32) + words
+        return (both / np.linalg.norm(both)).tolist()  # a unit vector, as the cosines and margins assume
 
     def hubs(self, q: Question) -> Built:
         meaning = self._sector_meaning(q)
