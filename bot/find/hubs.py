@@ -11,7 +11,7 @@ import numpy as np
 
 from bot.find.gazetteer import Place, distance_km, find_place
 from bot.find.retrieve import HybridRetriever
-from bot.tuning import SECTOR_FLOOR, SECTOR_LIST_SHARE, SECTOR_WINDOW
+from bot.tuning import SECTOR_LIST_SHARE, SECTOR_WINDOW
 from bot.types import HubRef
 from index.records import PROVINCES
 
@@ -72,10 +72,10 @@ class HubSearch:
                province: str | None = None,
                near: Place | None = None, km: float | None = None, limit: int = 8,
                sector_vector: list[float] | None = None, s3_area: str | None = None,
-               prefer_area: str | None = None) -> list[HubMatch]:
+               prefer_area: str | None = None, floor: float = 0.0) -> list[HubMatch]:
         """`sector_vector`, when the caller has already embedded the sector text, saves embedding it again.
         `s3_area` (an S3 area's id, with or without "s3:") keeps only the hubs linked to it; `prefer_area` (an
-        S3 area's id) puts them first, each group ranked by sector fit."""
+        S3 area's id) puts them first, each group ranked by sector fit. `floor`: the least fit shown."""
         if province and province.upper() not in PROVINCES:
             raise HubQueryError(f"Unknown province '{province}'. Valid codes: {', '.join(sorted(PROVINCES))}.")
         types = (hub_type,) if isinstance(hub_type, str) else tuple(hub_type or ())
@@ -104,9 +104,6 @@ class HubSearch:
             matches.append(HubMatch(hub_ref(r), distance, float(score) if sector else None))
         if sector and matches:  # the sector window is relative to the best hub that passes the other filters
             best = max(m.relevance or 0.0 for m in matches)
-            # Lombardy-wide and without an area, only hubs that fit; in a place the investor named, the best there
-            # (an area's hubs borrow its meaning, which lifts their fit above any floor)
-            floor = SECTOR_FLOOR if prefer_area is None and province is None and near is None else 0.0
             matches = [m for m in matches if (m.relevance or 0.0) >= max(best - SECTOR_WINDOW, floor)]
         matches.sort(key=lambda m: (prefer_area not in self.records[m.hub.id].get("s3_areas", []),
                                     -(m.relevance or 0.0),

@@ -20,7 +20,7 @@ from bot.find.hubs import HubSearch, hub_ref
 from bot.find.retrieve import Hit, HybridRetriever, Retrieval
 from bot.languages import language
 from bot.route.router import Route
-from bot.tuning import FUSED_TIE, SAME_FIGURE, SUPPORT_WINDOW
+from bot.tuning import FUSED_TIE, SAME_FIGURE, SECTOR_FLOOR, SUPPORT_WINDOW
 from bot.types import Composition, HubRef
 from bot.write.compose import PROSE_KINDS, Writer, compose_answer, compose_refusal
 from index.sentences import split_sentences
@@ -229,8 +229,11 @@ class Builders:
         by how well they fit its sector (those in its S3 area first); where the place has none, the nearest ones
         that fit."""
         if q.sector:
+            # Lombardy-wide and without an area, only hubs that fit; in a place the investor named, the best there
+            # (an area's hubs borrow its meaning, which lifts their fit above the floor); a hub named, always
+            floor = SECTOR_FLOOR if area is None and q.place is None and not q.named else 0.0
             search = partial(self.hub_search.search, sector=q.query, sector_vector=sector, prefer_area=area,
-                             hub_type=q.hub_types())
+                             hub_type=q.hub_types(), floor=floor)
         else:  # "incubators in Milan": by distance and name, the same in every language
             search = partial(self.hub_search.search, hub_type=q.hub_types())
         place = q.place
