@@ -88,8 +88,8 @@ class HubSearch:
             raise HubQueryError(f"Unknown S3 area '{s3_area.removeprefix('s3:')}'. Valid areas: {valid}.")
         if sector and sector_vector is None:
             sector_vector = self.retriever.embeddings.embed_query(sector)
-        # a hub borrows its S3 areas' meaning only when the question has an area: otherwise a hub tagged with
-        # several areas would outrank the one that names the investor's sector ("fintech")
+        # a hub borrows the meaning of the question's S3 area only, when it has one: borrowing any area's would let
+        # a hub tagged with several areas outrank the one that names the investor's sector ("fintech")
         relevance = (self.relevance(sector_vector, prefer_area) if sector else np.zeros(len(self.ids)))
         matches = []
         for sid, score in zip(self.ids, relevance, strict=True):
