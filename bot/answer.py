@@ -56,9 +56,14 @@ def readable(texts: list[str]) -> bool:
     return True
 
 
+def questions_asked(history: list[dict]) -> list[str]:
+    """The investor's earlier questions, oldest first."""
+    return [t["content"] for t in history if t.get("role") == "user" and t.get("content")]
+
+
 def standalone_query(question: str, history: list[dict]) -> str:
     """A short or connective follow-up is searched together with the investor's previous question."""
-    earlier = [t["content"] for t in history if t.get("role") == "user" and t.get("content")]
+    earlier = questions_asked(history)
     if earlier and (_follow_up_openers().match(question) or len(question.split()) <= FOLLOW_UP_WORDS
                     or len(question) <= FOLLOW_UP_WORDS * 3):  # Chinese has no spaces: about 3 characters a word
         return f"{earlier[-1][:FOLLOW_UP_CONTEXT_CHARS]} {question}"
@@ -209,19 +214,22 @@ class Bot:
                             and t.get("content")), "")
         if named := self.retriever.named(str(last_answer)):
             return named[:1]
-        earlier = [t["content"] for t in history if t.get("role") == "user" and t.get("content")]
-        if not earlier:
-            return []
-        previous, _ = self._grounded(earlier[-1], earlier[-1], language, time.perf_counter())
-        return [c.source_id.split("#")[0] for c in previous.citations[:1] if not previous.refused]
+        previous = self._previous_answer(history, language)
+        return [c.source_id.split("#")[0] for c in previous.citations[:1]] if previous and not previous.refused \
+            else []
 
     def _earlier_hubs(self, history: list[dict], language: str) -> list[str]:
-        """The hubs the previous answer showed ("which one is closest to Como?"): its question asked again."""
-        earlier = [t["content"] for t in history if t.get("role") == "user" and t.get("content")]
+        """The hubs the previous answer showed ("which one is closest to Como?")."""
+        previous = self._previous_answer(history, language)
+        return [h.id for h in previous.hubs] if previous else []
+
+    def _previous_answer(self, history: list[dict], language: str) -> Answer | None:
+        """The grounded answer to the investor's previous question, asked again (the API is stateless)."""
+        earlier = questions_asked(history)
         if not earlier:
-            return []
+            return None
         previous, _ = self._grounded(earlier[-1], earlier[-1], language, time.perf_counter())
-        return [h.id for h in previous.hubs]
+        return previous
 
 
 def corpus_texts(retriever: HybridRetriever) -> list[str]:
