@@ -113,17 +113,17 @@ class Advisor:
         query = np.asarray(sector_vector, dtype=np.float32)
         advice = Advice()
         if area:
-            advice.area = [line for line in [self.retriever.summary_line(area, lang)] if line]
+            advice.area = self.retriever.summary_lines([area], lang)
             clusters = self._ranked(self._clusters_by_area.get(area, []), query, None)[:CLUSTERS_SHOWN]
-            advice.clusters = [line for sid in clusters if (line := self.retriever.summary_line(sid, lang))]
+            advice.clusters = self.retriever.summary_lines(clusters, lang)
         advice.talent = self.talent(query, place, area, lang)
         advice.scouting = self.scouting(lang)
         return advice
 
     def scouting(self, lang: str) -> list[tuple[Hit, str]]:
         """The agency's offer (scouting, sites, staff) and its address for investors."""
-        ids = self.retriever.with_role(SITE_SCOUTING) + self.retriever.with_role(AGENCY_CONTACT)
-        return [line for sid in dict.fromkeys(ids) if (line := self.retriever.summary_line(sid, lang))]
+        return self.retriever.summary_lines(
+            self.retriever.with_role(SITE_SCOUTING) + self.retriever.with_role(AGENCY_CONTACT), lang)
 
     def talent(self, query: np.ndarray, place: Place | None, area: str | None, lang: str) -> list[tuple[Hit, str]]:
         """Universities and ITS academies for the sector (those in the investor's province first among equals).
@@ -137,4 +137,4 @@ class Advisor:
         if area is not None:
             academies = [sid for sid, r in self.retriever.records_of("its").items() if r.get("field")]
             chosen += self._ranked(academies, query, place)[:TALENT_PER_KIND]
-        return [line for sid in chosen if (line := self.retriever.summary_line(sid, lang))]
+        return self.retriever.summary_lines(chosen, lang)

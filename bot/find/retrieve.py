@@ -118,6 +118,10 @@ class HybridRetriever:
         hit = self.summary_hit(source_id, lang)
         return (hit, hit.doc.page_content) if hit else None
 
+    def summary_lines(self, source_ids: list[str], lang: str) -> list[tuple[Hit, str]]:
+        """The summary lines of these records, each once, in this order (records without a summary left out)."""
+        return [line for sid in dict.fromkeys(source_ids) if (line := self.summary_line(sid, lang))]
+
     def chunk_vectors(self, ids: list[str]) -> np.ndarray:
         """The stored embeddings of these chunks, in this order."""
         if not ids:

@@ -106,11 +106,9 @@ class Builders:
         writer = Writer(q.lang)
         writer.lead(writer.words[template].format(topic=topic, what=topic))
         writer.lines += [writer.words["covered"], "", writer.words["ask_agency"], ""]
-        offered = [line for sid in (self.retriever.with_role(offer) if offer else [])
-                   if (line := self.retriever.summary_line(sid, q.lang))]
-        for line in [*offered, self.contact(q.lang)]:
-            if line:
-                writer.lines += [f"> {writer.cite(*line)}", ""]
+        quoted = (self.retriever.with_role(offer) if offer else []) + ([self.contact_id] if self.contact_id else [])
+        for line in self.retriever.summary_lines(quoted, q.lang):
+            writer.lines += [f"> {writer.cite(*line)}", ""]
         return Built(writer.done(), refused=True)
 
     def not_given(self, q: Question, what: str) -> Built:
