@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from bot.answer import Bot
 from bot.settings import Settings
 from bot.types import Answer
+from ui.labels import ui_labels
 from ui.questionlog import QuestionLog
 from ui.ratelimit import RateLimiter
 
@@ -48,7 +49,7 @@ class AskService:
 
     def ready_bot(self) -> Bot:
         if self.bot is None:
-            raise NotReady("investbot is getting ready (indexing the corpus); please try again in a few seconds.")
+            raise NotReady(ui_labels("en")["building"])  # the words the server's 503 gives while building
         return self.bot
 
     def ask(self, question: str, history: list[dict] | None, lang: str | None, client: str,
