@@ -96,10 +96,6 @@ class Bot:
         threadpool_limits(1, user_api="blas")
         client = client or open_client(settings.data_dir, settings.chroma_host, settings.chroma_port)
         ensure_index(client, settings, progress)
-        # One embedder thread per question once the index is built: two made one question 5 ms faster but cost
-        # 8 ms more CPU (27 ms against 19 ms an answer, the second thread spinning), and concurrent questions
-        # share the cores better than one question's threads do.
-        threadpool_limits(1, user_api="openmp")
         retriever = HybridRetriever(client, cached_embeddings(settings.data_dir))
         model = ModelBackend.from_settings(settings, chat, corpus_texts(retriever)) if chat else None
         router = Router.from_languages(cached_embeddings(settings.data_dir, as_queries=True))
