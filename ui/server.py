@@ -11,6 +11,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.answer import Bot
@@ -31,19 +32,42 @@ MAX_BODY_BYTES = 256 * 1024  # a question, 20 turns of history and JSON around t
 # API schemas (the README documents the API; a schema of every route is a map for attackers).
 CLOSED_PATHS = ("/gradio_api/upload", "/upload", "/openapi.json", "/gradio_api/openapi.json", "/docs", "/redoc")
 VALIDATION_ERRORS_SHOWN = 5
+TOO_LARGE = f"The request is larger than {MAX_BODY_BYTES // 1024} KB."
 
 
-class BodyLimit:
-    """Bodies sent without a Content-Length (chunked) are counted as they arrive and refused past MAX_BODY_BYTES; the
-    guard below refuses a declared length at once. Written as an ASGI wrapper of `receive` because Starlette reads
-    the body inside the route, after every middleware has run."""
+class Guard:
+    """What every request passes first. Closed: Gradio's upload route and bodies over the size limit (a declared
+    length at once; a chunked body counted as it arrives). While the bot is being built: the progress page at /,
+    503 for the API. On every response: no MIME sniffing, and only this server and the allowed sites may frame a
+    page.
 
-    def __init__(self, app: ASGIApp) -> None:
+    Plain ASGI rather than Starlette's @app.middleware("http"): that one puts each response, the chat's event
+    streams included, through a task group and a memory stream, and polls for disconnects; in a chat run it cost
+    more of the event loop's time than answering did."""
+
+    def __init__(self, app: ASGIApp, service: AskService, allowed: list[str]) -> None:
         self.app = app
+        self.service = service
+        self.frame_ancestors = widget.frame_ancestors(allowed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+
+        async def send_guarded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Content-Security-Policy", self.frame_ancestors)
+                if path != "/widget":
+                    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+            await send(message)
+
+        refusal = self.refusal(path, Headers(scope=scope), scope["method"])
+        if refusal is not None:
+            await refusal(scope, receive, send_guarded)
             return
         received = 0
 
@@ -52,10 +76,23 @@ class BodyLimit:
             message = await receive()
             received += len(message.get("body", b""))
             if received > MAX_BODY_BYTES:  # the route's exception handling turns it into a 413 response
-                raise HTTPException(413, f"The request is larger than {MAX_BODY_BYTES // 1024} KB.")
+                raise HTTPException(413, TOO_LARGE)
             return message
 
-        await self.app(scope, counted, send)
+        await self.app(scope, counted, send_guarded)
+
+    def refusal(self, path: str, headers: Headers, method: str) -> Response | None:
+        length = headers.get("content-length", "0")
+        if path in CLOSED_PATHS:
+            return JSONResponse({"detail": "Not found."}, status_code=404)
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            return JSONResponse({"detail": TOO_LARGE}, status_code=413)
+        if self.service.bot is None and path not in WHILE_BUILDING:
+            if method == "GET" and path == "/":
+                return building_page(headers.get("accept-language"))
+            return JSONResponse({"detail": ui_labels("en")["building"], **self.service.status}, status_code=503,
+                                headers={"Retry-After": "5"})
+        return None
 
 
 def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
@@ -68,9 +105,9 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.allowed_origins = allowed
     app.state.reindexer = Reindexer(service, settings)
-    app.add_middleware(BodyLimit)
     app.add_middleware(CORSMiddleware, allow_origins=allowed, allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type"])  # not Authorization: staff calls come from tools, not sites
+    app.add_middleware(Guard, service=service, allowed=allowed)  # added last: the outermost
     app.include_router(api.router)
     app.include_router(widget.router)
 
@@ -86,31 +123,6 @@ def create_app(settings: Settings, bot: Bot | None = None) -> FastAPI:
         errors = [{"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", ""))[:200]}
                   for e in exc.errors()[:VALIDATION_ERRORS_SHOWN]]
         return JSONResponse({"detail": errors}, status_code=422)
-
-    @app.middleware("http")
-    async def guard(request: Request, call_next) -> Response:  # noqa: ANN001 - Starlette's callable type
-        """Closed: Gradio's upload route and bodies over the size limit. While the bot is being built: the progress
-        page at /, 503 for the API. On every response: no MIME sniffing, and only this server and the allowed
-        sites may frame a page."""
-        length = request.headers.get("content-length", "0")
-        if request.url.path in CLOSED_PATHS:
-            response = JSONResponse({"detail": "Not found."}, status_code=404)
-        elif not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            response = JSONResponse({"detail": f"The request is larger than {MAX_BODY_BYTES // 1024} KB."},
-                                    status_code=413)
-        elif service.bot is None and request.url.path not in WHILE_BUILDING:
-            if request.method == "GET" and request.url.path == "/":
-                response = building_page(request.headers.get("accept-language"))
-            else:
-                response = JSONResponse({"detail": ui_labels("en")["building"], **service.status}, status_code=503,
-                                        headers={"Retry-After": "5"})
-        else:
-            response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Content-Security-Policy", widget.frame_ancestors(allowed))
-        if request.url.path != "/widget":
-            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        return response
 
     blocks = build_app(service, settings.corpus_dir / "geo")
     blocks.queue(max_size=64, default_concurrency_limit=8)
