@@ -16,6 +16,7 @@ from pathlib import Path
 import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
@@ -117,12 +118,20 @@ def sentence_collection(name: str) -> str:
     return f"{name}-sentences"
 
 
+def served_collection(client: ClientAPI, name: str) -> Collection:
+    """A build's collection, checked to be in cosine space with our embedder; queried with vectors only (no
+    embedding function, or Chroma would fall back to its default, from the network)."""
+    collection = client.get_collection(name, embedding_function=None)
+    meta = collection.metadata or {}
+    if meta.get("hnsw:space") != "cosine" or meta.get("embedder") != MODEL_NAME:
+        raise IndexMissing(f"{name} was built with another space or embedder: run `investbot index --rebuild`")
+    return collection
+
+
 def vectorstore(client: ClientAPI, name: str, embeddings: Embeddings, create: bool = False) -> Chroma:
     """Open a build with our embedder; always passed, or Chroma would fall back to its default (network)."""
     if not create:
-        meta = client.get_collection(name, embedding_function=None).metadata or {}
-        if meta.get("hnsw:space") != "cosine" or meta.get("embedder") != MODEL_NAME:
-            raise IndexMissing(f"{name} was built with another space or embedder: run `investbot index --rebuild`")
+        served_collection(client, name)
     return Chroma(collection_name=name, client=client, embedding_function=embeddings,
                   collection_metadata={"hnsw:space": "cosine", "embedder": MODEL_NAME},
                   create_collection_if_not_exists=create)
