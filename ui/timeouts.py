@@ -6,12 +6,15 @@ it; its HTTP protocol class is the extension point it offers (`uvicorn.run(..., 
 import asyncio
 import logging
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger(__name__)
 
 
-class TimedH11Protocol(H11Protocol):
+class TimedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (a C parser: under a 50-client chat run, h11's pure-Python one took a sixth of
+    the event loop's time) with the time limit."""
+
     request_timeout = 10.0  # seconds; set by `timed_protocol`
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -47,9 +50,9 @@ class TimedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def timed_protocol(seconds: float) -> type[TimedH11Protocol]:
+def timed_protocol(seconds: float) -> type[TimedHttpProtocol]:
     """The protocol class for uvicorn with this time limit."""
-    return type("TimedH11Protocol", (TimedH11Protocol,), {"request_timeout": seconds})
+    return type("TimedHttpProtocol", (TimedHttpProtocol,), {"request_timeout": seconds})
 
 
 def uvicorn_options(request_timeout: float) -> dict:
