@@ -15,7 +15,9 @@ from bot.types import Answer
 from evals.cases import EvalCase
 from index.summaries import sentences
 
-_THOUSANDS = re.compile(r"(?<=\d)[,.\u202f\u00a0 '](?=\d{3}(?!\d))")
+# A number written with thousands separators: one to three digits, then groups of three. Its first group is
+# bounded, so a year before a figure ("im Jahr 2023 490,4 Milliarden") stays two numbers.
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:[,.\u202f\u00a0 ']\d{3})+(?![\d])")
 CONTENT_LANGUAGE_MIN = 0.8  # share of the prose that must be in the expected language
 MAX_UNCERTAINTY_MARKERS = 1
 _CITATION = re.compile(r"\[\d+\]")
@@ -30,7 +32,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _THOUSANDS.sub("", text)
+    text = _THOUSANDS.sub(lambda m: re.sub(r"\D", "", m.group()), text)
     text = re.sub(r"(?<=\d),(?=\d)", ".", text)  # a decimal comma (5,4) reads as a decimal point (5.4)
     return re.sub(r"\s+", " ", text)
 

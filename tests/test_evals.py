@@ -53,6 +53,15 @@ def test_a_number_after_chinese_punctuation_is_found() -> None:
     assert facts_found(case, answer_with("据Istat数据，2023年伦巴第大区GDP为4904亿欧元。")) == [True]
 
 
+def test_a_year_before_a_figure_stays_two_numbers() -> None:
+    """German writes "im Jahr 2023 490,4 Milliarden": a space may separate thousands ("22 847"), but a four-digit
+    group cannot begin a number written with separators."""
+    case = EvalCase(id="x", question="q", expect_facts=[["490.4"], ["2023"]])
+    assert facts_found(case, answer_with("Das BIP betrug im Jahr 2023 490,4 Milliarden Euro.")) == [True, True]
+    spaced = EvalCase(id="y", question="q", expect_facts=[["22847"]])
+    assert facts_found(spaced, answer_with("Im Jahr 2024 waren es 22 847 Studierende.")) == [True]
+
+
 def test_a_fact_group_passes_on_any_alternative() -> None:
     case = EvalCase(id="x", question="q", expect_facts=[["Aerospace", "Aerospazio"]])
     assert facts_found(case, answer_with("Aerospazio è un'area")) == [True]
