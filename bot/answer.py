@@ -15,7 +15,7 @@ from bot.derived import keep_derived_in
 from bot.find.gazetteer import find_place
 from bot.find.hubs import HubSearch
 from bot.find.retrieve import Hit, HybridRetriever
-from bot.languages import all_languages
+from bot.languages import all_languages, with_short_forms
 from bot.languages.detect import detect_language
 from bot.model.grounding import Failure
 from bot.model.llm import ModelBackend, chat_model
@@ -172,7 +172,7 @@ class Bot:
             composed, refused, evidence = compose_refusal(language, verdict.reason, self.contact(language)), True, []
         else:
             t0 = time.perf_counter()
-            found = self.retriever.search(query, k=RETRIEVED, lang=language)
+            found = self.retriever.search(with_short_forms(query, language), k=RETRIEVED, lang=language)
             retrieve_ms = (time.perf_counter() - t0) * 1000
             t1 = time.perf_counter()
             route = self.router.classify(found.query_vector)

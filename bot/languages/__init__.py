@@ -3,6 +3,7 @@
 Adding a language means adding one file named after its ISO 639-1 code.
 """
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,3 +35,12 @@ def codes() -> tuple[str, ...]:
 
 def language(code: str) -> dict:
     return all_languages().get(code) or all_languages()["en"]
+
+
+def with_short_forms(text: str, code: str) -> str:
+    """The text with each long form it spells out written as the sources write it ("Bruttoinlandsprodukt" ->
+    "BIP"): the embedder hardly tells the long form from neighbouring figures (GDP from value added), and the
+    lexical search needs the sources' word. The pairs are `short_forms` in each language file."""
+    for long, short in (language(code).get("short_forms") or {}).items():
+        text = re.sub(re.escape(long), short, text, flags=re.IGNORECASE)
+    return text
