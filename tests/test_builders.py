@@ -171,6 +171,16 @@ def test_of_two_figures_of_the_same_measure_the_newer_answers(bot: Bot, question
     assert answer.citations[0].source_id.startswith("fact:human-capital-3#"), answer.answer
 
 
+@pytest.mark.parametrize("question", ["Wie hoch ist das Bruttoinlandsprodukt der Lombardei?",
+                                      "伦巴第大区的国内生产总值是多少？", "What is Lombardy's gross domestic product?"])
+def test_gdp_asked_in_words_is_answered_with_the_latest_gdp_not_gdp_per_head_or_value_added(bot: Bot,
+                                                                                           question: str) -> None:
+    """The long form ("Bruttoinlandsprodukt") reads as the sources' "BIP"; GDP per head, of the same year, is another
+    measure, in every language."""
+    answer = bot.answer(question)
+    assert answer.citations[0].source_id.startswith("fact:economy-1#"), answer.answer
+
+
 def test_follow_up_website_is_the_one_of_the_organisation_the_last_answer_named(bot: Bot) -> None:
     """"Their website?" after an answer about AFIL: AFIL's, whatever else the earlier question matches."""
     history = [{"role": "user", "content": "Which cluster works on advanced manufacturing and Industry 4.0?"},

@@ -150,7 +150,9 @@ class Builders:
     def _latest(self, found: list[Hit]) -> Hit:
         """The answering record: the best match, unless a more recent figure of the same measure matches about as
         well (14,518 international students in 2017/18 against 22,847 in 2023/24: the investor wants the latter).
-        Same measure: the two facts' summaries are near-paraphrases of each other (SAME_FIGURE)."""
+        Same measure: the two facts' summaries are near-paraphrases of each other (SAME_FIGURE), compared in
+        English, so that every language makes the same choice (Chinese summaries all lie close together: GDP
+        per head passed for GDP)."""
         first = found[0]
         year = self.retriever.records.get(first.source_id, {}).get("year")
         if not year or first.similarity is None:
@@ -159,9 +161,10 @@ class Builders:
                  and h.similarity is not None and h.similarity >= first.similarity - SUPPORT_WINDOW]
         if not newer:
             return first
-        vectors = self.retriever.chunk_vectors([first.doc.id] + [h.doc.id for h in newer])
-        same = [h for h, similarity in zip(newer, vectors[1:] @ vectors[0], strict=True) if similarity >= SAME_FIGURE]
-        return max(same, key=lambda h: self.retriever.records[h.source_id]["year"]) if same else first
+        vectors = self.retriever.chunk_vectors([self.retriever.summary(h.source_id, "en").id for h in [first, *newer]])
+        same = [(self.retriever.records[h.source_id]["year"], similarity, h)
+                for h, similarity in zip(newer, vectors[1:] @ vectors[0], strict=True) if similarity >= SAME_FIGURE]
+        return max(same, key=lambda s: s[:2])[2] if same else first  # the newest; of one year, the closest
 
     def members(self, lists: str | None) -> list[str]:
         """The records a "which are the …?" question about the whole set names: the S3 areas (the S3 records with
