@@ -300,6 +300,24 @@ def ask_in_chat(page: "playwright.sync_api.Page", question: str) -> None:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
+def test_a_failed_first_build_is_reported_without_its_internals(settings: Settings, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """/healthz and the API say the build failed; the exception's text (a path, a class) stays in the log."""
+    def broken(*args: object, **kwargs: object) -> Bot:
+        raise RuntimeError("chroma.sqlite3 at /srv/secret/data is malformed")
+
+    monkeypatch.setattr(Bot, "from_settings", broken)
+    with Served(create_app(settings.model_copy(update={"data_dir": tmp_path})), free_port()) as served:
+        deadline = time.time() + 30
+        while (health := httpx.get(f"{served.url}/healthz")).json()["status"] == "building" and time.time() < deadline:
+            time.sleep(0.05)
+        asked = httpx.post(f"{served.url}/api/ask", json={"question": "What is MADE?"})
+    assert health.status_code == 503 and health.json()["status"] == "failed"
+    assert asked.status_code == 503
+    for reply in (health, asked):
+        assert "secret" not in reply.text and "RuntimeError" not in reply.text, reply.text
+
+
 def test_chat_page_speaks_the_browsers_language_and_switches(server: Served) -> None:
     with chat_page(server.url, 1280, "de-DE") as page:
         page.wait_for_function("() => document.querySelector('#title').innerText.includes('Lombardei')")

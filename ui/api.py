@@ -159,7 +159,8 @@ def reindex_status(request: Request) -> JSONResponse:
 
 @router.get("/healthz")
 def healthz(asks: Service, request: Request) -> JSONResponse:
-    """"ok" with the index served; "building" with the progress (503) on a first start; "failed" with why."""
+    """"ok" with the index served; "building" with the progress (503) on a first start; "failed" (the log says
+    why)."""
     if asks.bot is None:
         return JSONResponse(asks.status, status_code=503)
     bot = asks.bot  # a re-index swaps it

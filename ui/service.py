@@ -20,6 +20,10 @@ class NotReady(Exception):
     """The bot is still being built (the index on a first start); the message says so."""
 
 
+# Staff read the cause in the server's log; /healthz and the API are public, and an exception's text names paths.
+BUILD_FAILED = "The index could not be built; the server's log says why (then run `investbot index`)."
+
+
 class AskService:
     """`bot` is None while it is being built; `status` says how far the build is ("building", "ready", "failed")."""
 
@@ -39,9 +43,9 @@ class AskService:
             try:
                 self.bot = Bot.from_settings(settings, progress=progress)
                 self.status = {"status": "ok"}
-            except Exception as exc:  # the server stays up to say why; the details go to the log
+            except Exception:  # the server stays up to say so; what failed goes to the log, not to the public
                 log.exception("the bot could not be built")
-                self.status = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+                self.status = {"status": "failed", "error": BUILD_FAILED}
 
         thread = threading.Thread(target=build, name="build-bot", daemon=True)
         thread.start()
