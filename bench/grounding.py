@@ -11,10 +11,11 @@ import time
 
 from bot.answer import Bot, corpus_texts
 from bot.find.retrieve import Hit
-from bot.model.grounding import NUMBER, Grounding
+from bot.model.grounding import Grounding
 from bot.settings import Settings
 from bot.write.compose import evidence_text
 
+FIGURE = re.compile(r"\d+(?:[.,]\d+)*")  # a figure as written, to change one of its digits
 # invented organisations of three shapes: a multi-word name, an acronym, a CamelCase brand
 INVENTED = ["The Zorblax Materials Institute of Lodi supports it too [1].", "Partners include QZVR [1].",
             "Ask NovaMedica for details [1]."]
@@ -36,7 +37,7 @@ def main() -> None:
             invented = INVENTED[checked % len(INVENTED)]
             caught["invented organisation"][0] += grounding.check(f"{sentence} [1] {invented}", evidence) is not None
             caught["invented organisation"][1] += 1
-            figures = [n for n in NUMBER.findall(sentence) if len(n) >= 2]
+            figures = [n for n in FIGURE.findall(sentence) if len(n) >= 2]
             if figures:
                 changed = re.sub(re.escape(figures[0]), str(int(re.sub(r"\D", "", figures[0])) + 7), sentence, count=1)
                 caught["changed figure"][0] += grounding.check(f"{changed} [1]", evidence) is not None
