@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from bot.find.gazetteer import foreign_place
+from bot.languages import all_languages
 from bot.languages.detect import detect_language
 from index.lexical import STOPWORDS, cjk_chars, fold, is_cjk
 from index.summaries import numbers
@@ -31,22 +32,19 @@ LIST_MARKER = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+", re.MULTILINE)
 # two names; the connectors below stay inside a name ("Politecnico di Milano", "Chamber of Commerce").
 _BREAK = re.compile(r"[,;:()\[\]{}\"“”«»!?/|*_#>]|—|–|\.(?:\s|$)|\n")
 _TOKEN = re.compile(r"[^\W_][\w&-]*")
-CONNECTORS = frozenset("di del della dello dei degli delle de des du of for von der für per".split())
-# Abbreviations that are vocabulary, not organisations; a model may use them in any answer.
-GENERIC_ABBREVIATIONS = frozenset(
-    "AI IA KI ICT IT EU UE UK USA US R&D RD SME SMEs PMI KMU PME GDP PIL BIP PIB PhD CEO HQ KM MB".split())
 NO_ANSWER = "NO_ANSWER"
-# Words that make a capitalised run an organisation's name, in the languages we serve (singular forms: "the
-# Universitäten Bergamo, Brescia und Pavia" is a description, not a name).
-ORGANISATION_WORDS = frozenset(fold(w) for w in (
-    "institute institut istituto instituto university università universität université universidad politecnico "
-    "polytechnic college school scuola schule école escuela academy accademia akademie académie academia centre "
-    "center centro zentrum foundation fondazione stiftung fondation fundación cluster hub park parco parc parque "
-    "district distretto lab labs laboratory laboratorio labor laboratoire association associazione verband verein "
-    "asociación consortium consorzio konsortium consorcio agency agenzia agentur agence agencia chamber camera kammer "
-    "chambre company group gruppo gruppe groupe grupo holding spa srl gmbh ag ltd inc corp llc hospital ospedale "
-    "krankenhaus klinik clinic clínica hôpital network netzwerk accelerator acceleratore incubator incubatore "
-    "ventures capital partners factory foundry technopole bank banca ministry ministero ministerium").split())
+
+
+@lru_cache(maxsize=1)
+def name_words() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Of every language file (a model may write an Italian name in a German answer): the words that join a name's
+    words (lower case), the abbreviations that are vocabulary, and the words that make a name an organisation's
+    (folded)."""
+    def union(key: str) -> list[str]:
+        return [w for data in all_languages().values() for w in data.get(key) or []]
+
+    return (frozenset(w.lower() for w in union("name_connectors")), frozenset(union("generic_abbreviations")),
+            frozenset(fold(w) for w in union("organisation_words")))
 
 
 def _words(text: str) -> str:
@@ -90,18 +88,19 @@ def name_candidates(text: str) -> list[list[str]]:
     "di" or "of" between them) of which one says what kind of organisation it is ("Institute", "Fondazione"),
     or any run with an acronym or a CamelCase word. German capitalises every noun, so capitals alone do not
     make a name: "Weitere Informationen" is not one."""
+    connectors, _, organisation_words = name_words()
     out: list[list[str]] = []
     for piece in _BREAK.split(text):
         tokens = _TOKEN.findall(piece)
         run: list[str] = []
         for i, token in enumerate([*tokens, ""]):
-            if token[:1].isupper() or (run and token.lower() in CONNECTORS and i + 1 < len(tokens)
+            if token[:1].isupper() or (run and token.lower() in connectors and i + 1 < len(tokens)
                                        and tokens[i + 1][:1].isupper()):
                 run.append(token)
                 continue
             while run and fold(run[0]) in STOPWORDS:  # "Die", "Il", "The" before a name
                 run.pop(0)
-            organisation = sum(t[:1].isupper() for t in run) >= 2 and any(fold(t) in ORGANISATION_WORDS for t in run)
+            organisation = sum(t[:1].isupper() for t in run) >= 2 and any(fold(t) in organisation_words for t in run)
             if organisation or any(_is_special(t) for t in run):
                 out.append(run)
             run = []
@@ -133,7 +132,7 @@ class Grounding:
 
     def _known_name(self, tokens: list[str]) -> bool:
         if len(tokens) == 1:
-            return tokens[0] in self._known_special or tokens[0] in GENERIC_ABBREVIATIONS
+            return tokens[0] in self._known_special or tokens[0] in name_words()[1]
         return _words(" ".join(tokens)) in self._known
 
     def _run_known(self, run: list[str]) -> bool:
