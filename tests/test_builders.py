@@ -163,6 +163,16 @@ def test_a_sector_named_with_a_kind_of_hub_ranks_the_hubs_of_that_sector_first(b
     assert hubs and any("fintech" in " ".join(h.sectors).lower() for h in hubs[:2]), [h.name for h in hubs]
 
 
+@pytest.mark.parametrize("question", ["我们是一家机器人公司，想在伦巴第设立研发中心，应该选在哪里？",
+                                      "We are a robotics company and want to open an R&D centre in Lombardy: where?"])
+def test_research_and_development_names_no_sector_so_robotics_hubs_fill_the_list(bot: Bot, question: str) -> None:
+    """"研发" (R&D) and "一家" (a firm) are words of any such question: left in, they pulled generic incubators into a
+    robotics company's list."""
+    hubs = bot.answer(question).hubs
+    assert len(hubs) >= 5 and all(any(w in " ".join(h.sectors).lower() for w in ("robot", "mechatron", "manufactur"))
+                                  for h in hubs[:5]), [h.name for h in hubs]
+
+
 @pytest.mark.parametrize("question", ["How many international students study at Lombard universities?",
                                       "伦巴第大学有多少国际学生？"])
 def test_of_two_figures_of_the_same_measure_the_newer_answers(bot: Bot, question: str) -> None:
