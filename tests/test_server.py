@@ -162,6 +162,7 @@ def test_widget_embedded_on_an_allowed_site_renders_the_answer_with_hub_cards_an
     html = (f'<!doctype html><html><body><h1>Agency site</h1><script src="{server.url}/widget.js" '
             'data-title="Ask investbot" data-lang="de"></script></body></html>')
     with agency_site(html, EMBEDDER_PORT) as page:
+        page.locator("#investbot-bubble").wait_for()  # added once the server has said this site may embed it
         assert page.locator("#investbot-bubble svg").count() == 1  # an inline icon, no emoji font needed
         page.click("#investbot-bubble")
         frame = page.frame_locator("#investbot-frame")
