@@ -24,8 +24,9 @@ from evals.metrics import (
 )
 
 # The CI gate on the default sets (the 410-case public set and the 330-case routing set), as measured when the bot
-# last improved: 94.6 %. The one place it is set; it is raised when the bot improves and never lowered.
-PASS_RATE_GATE = 0.94
+# last improved: 95.0 % here, 94.9 % on a clean clone (which builds its index anew). The one place it is set; it is
+# raised when the bot improves and never lowered.
+PASS_RATE_GATE = 0.945
 CONSISTENT_HUBS = 3  # variants must show the same first hubs
 
 
