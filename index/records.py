@@ -87,6 +87,8 @@ class ClusterRecord(RecordBase):
 
 class S3Record(RecordBase):
     kind: Literal["s3"]
+    name_it: str | None = None  # an area's official name
+    names: dict[str, str] = {}  # an area's name in each language, as its summaries write it
 
 
 class CompetenceCentreRecord(RecordBase):

@@ -173,6 +173,17 @@ def test_research_and_development_names_no_sector_so_robotics_hubs_fill_the_list
                                   for h in hubs[:5]), [h.name for h in hubs]
 
 
+@pytest.mark.parametrize(("question", "name"), [
+    ("Nous fabriquons des dispositifs médicaux : où installer notre R&D en Lombardie ?",
+     "Industrie de la santé (Industria della salute)"),
+    ("Wir stellen Medizinprodukte her: Wo in der Lombardei sollten wir unsere Forschung ansiedeln?",
+     "Gesundheitswirtschaft (Industria della salute)"),
+    ("Produciamo dispositivi medici: dove insediare la nostra R&S in Lombardia?", "Industria della salute")])
+def test_an_s3_area_is_named_in_the_readers_language_with_its_official_name(bot: Bot, question: str,
+                                                                            name: str) -> None:
+    assert name in first_sentence(bot.answer(question).answer)
+
+
 @pytest.mark.parametrize("question", ["How many international students study at Lombard universities?",
                                       "伦巴第大学有多少国际学生？"])
 def test_of_two_figures_of_the_same_measure_the_newer_answers(bot: Bot, question: str) -> None:

@@ -340,10 +340,8 @@ def member_name(record: dict, lang: str) -> str:
 
 
 def area_name(record: dict, lang: str) -> str:
-    """An S3 area's official (Italian) name, with the English one for English readers: the title reads
-    "S3 area: Health industry (Industria della salute)"."""
-    title = record.get("title", "").split(": ", 1)[-1]
-    official = re.search(r"\(([^()]+)\)\s*$", title)
-    if lang == "en" or not official:
-        return title
-    return official.group(1)
+    """An S3 area's name in the reader's language, with its official Italian one: "Gesundheitswirtschaft (Industria
+    della salute)"; in Italian the official name alone."""
+    official = record.get("name_it") or record.get("title", "").split(": ", 1)[-1]
+    local = (record.get("names") or {}).get(lang)
+    return f"{local} ({official})" if local and lang != "it" else official
