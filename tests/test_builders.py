@@ -184,6 +184,18 @@ def test_an_s3_area_is_named_in_the_readers_language_with_its_official_name(bot:
     assert name in first_sentence(bot.answer(question).answer)
 
 
+@pytest.mark.parametrize("question", ["伦巴第智慧专业化战略（S3）的重点领域有哪些？",
+                                      "What are the specialisation areas of Lombardy's S3 strategy?",
+                                      "Welche sind die lombardischen Technologiecluster?"])
+def test_a_question_for_a_whole_set_is_led_by_the_record_that_presents_it_then_names_every_member(
+        bot: Bot, question: str) -> None:
+    """The S3 areas: the strategy's overview, then the 7 areas (the Chinese answer led with the Smart Cities driver,
+    one record among the others). The clusters: the Region's statement of the 9, then the 9."""
+    cited = [c.source_id.split("#")[0] for c in bot.answer(question).citations]
+    assert cited[0] in ("s3:overview", "fact:technology-clusters-1"), cited
+    assert len(set(cited[1:])) == (7 if cited[0] == "s3:overview" else 9), cited
+
+
 @pytest.mark.parametrize("question", ["How many international students study at Lombard universities?",
                                       "伦巴第大学有多少国际学生？"])
 def test_of_two_figures_of_the_same_measure_the_newer_answers(bot: Bot, question: str) -> None:

@@ -183,6 +183,11 @@ class Builders:
             return self.free_text(q)  # nothing of that kind, or only a page in the reader's language says it
         writer = Writer(q.lang)
         first = self._latest(found)
+        specific = q.named or q.asks("website") or q.asks("where") or q.asks("count")
+        members = [] if specific or not q.asks("list") else self.members(lists)
+        overview = self.retriever.summary_lines(self.retriever.with_role(f"overview:{lists}"), q.lang)
+        if members and overview:  # the whole set was asked for: the record that presents it leads
+            first = overview[0][0]
         if q.asks("website"):
             with_site = [h for h in found if self.retriever.records.get(h.source_id, {}).get("website")]
             if not with_site:
@@ -199,11 +204,9 @@ class Builders:
         if not writer.lines:
             writer.lead(first.doc.page_content, first)
         # more records only for a question about several ("which clusters…?"), and only as close as the first
-        specific = q.named or q.asks("website") or q.asks("where") or q.asks("count")
         others = [] if specific else [h for h in found if h.source_id != first.source_id and h.similarity
                                       and first.similarity and h.similarity >= first.similarity - SUPPORT_WINDOW]
         others = others[:SUPPORTING_RECORDS]
-        members = [] if specific or not q.asks("list") else self.members(lists)
         if members and first.source_id not in members:  # the set itself was asked about: name each member
             named = [(self.retriever.summary_hit(sid, q.lang), member_name(self.retriever.records[sid], q.lang))
                      for sid in members if sid in self.retriever.records]
