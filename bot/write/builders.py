@@ -185,9 +185,10 @@ class Builders:
         first = self._latest(found)
         specific = q.named or q.asks("website") or q.asks("where") or q.asks("count")
         members = [] if specific or not q.asks("list") else self.members(lists)
-        overview = self.retriever.summary_lines(self.retriever.with_role(f"overview:{lists}"), q.lang)
-        if members and overview:  # the whole set was asked for: the record that presents it leads
-            first = overview[0][0]
+        # the whole set was asked for, not one member ("… for green chemistry?"): the record presenting it leads
+        overview = self.retriever.with_role(f"overview:{lists}") if first.source_id not in members else []
+        if members and overview and (presenting := self.retriever.summary_hit(overview[0], q.lang)):
+            first = presenting
         if q.asks("website"):
             with_site = [h for h in found if self.retriever.records.get(h.source_id, {}).get("website")]
             if not with_site:
