@@ -265,10 +265,16 @@ class Builders:
         both = np.asarray(q.found.query_vector, dtype=np.float32) + words
         return (both / np.linalg.norm(both)).tolist()  # a unit vector, as the cosines and margins assume
 
-    def hubs(self, q: Question) -> Built:
+    def _area_and_sector(self, q: Question, advice: bool) -> tuple[str | None, list[float]]:
+        """The investor's S3 area (None when unclear; for a list of hubs, also when the question names no sector)
+        and the vector hubs, clusters and talent are matched to."""
         meaning = self._sector_meaning(q)
-        area = self.advisor.best_area(meaning) if q.sector else None
-        hubs, no_hub_here = self._hubs(q, self.advisor.sector_vector(meaning, area), area)
+        area = self.advisor.best_area(meaning) if advice or q.sector else None
+        return area, self.advisor.sector_vector(meaning, area)
+
+    def hubs(self, q: Question) -> Built:
+        area, sector = self._area_and_sector(q, advice=False)
+        hubs, no_hub_here = self._hubs(q, sector, area)
         writer = Writer(q.lang)
         if no_hub_here:  # say first that the place has none, then offer the nearest
             writer.lead(writer.words["no_hubs"])
@@ -298,9 +304,7 @@ class Builders:
 
     def where_to_locate(self, q: Question) -> Built:
         """The S3 area and cluster for the investor's sector first, then the hubs, talent and site scouting."""
-        meaning = self._sector_meaning(q)
-        area = self.advisor.best_area(meaning)
-        sector = self.advisor.sector_vector(meaning, area)
+        area, sector = self._area_and_sector(q, advice=True)
         hubs, no_hub_here = self._hubs(q, sector, area)
         advice = self.advisor.advise(sector, q.place, area, q.lang)
         writer = Writer(q.lang)
