@@ -24,20 +24,17 @@ def _settings() -> Settings:
 
 
 def _bot(warm: bool = False) -> "Bot":
-    """The bot for the settings; a misconfigured language model is a usage error, not a traceback. A command
-    that asks one question skips the warm-up; the eval warms up, so its first case is timed like the others."""
+    """The bot for the settings. A command that asks one question skips the warm-up; the eval warms up, so its
+    first case is timed like the others."""
     from bot.answer import Bot
-    from bot.model.llm import LLMConfigError
 
-    try:
-        return Bot.from_settings(_settings(), warm=warm)
-    except LLMConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    return Bot.from_settings(_settings(), warm=warm)
 
 
 class Commands(click.Group):
-    """A fault (a damaged index or question log, a full disk…) ends in one line that names it and the fix, with
-    exit status 1; `--debug` shows the traceback instead."""
+    """A misconfigured language model is a usage error, with its message. A fault (a damaged index or question
+    log, a full disk…) ends in one line that names it and the fix, with exit status 1; `--debug` shows the
+    traceback instead."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -45,6 +42,10 @@ class Commands(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:
+            from bot.model.llm import LLMConfigError  # here: langchain is not loaded for commands that need none
+
+            if isinstance(exc, LLMConfigError):
+                raise click.ClickException(str(exc)) from exc
             if ctx.params.get("debug"):
                 raise
             raise click.ClickException(fault_line(exc)) from None
@@ -145,15 +146,12 @@ def serve(host: str, port: int) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import uvicorn
 
-    from bot.model.llm import LLMConfigError, chat_model
+    from bot.model.llm import chat_model
     from ui.server import create_app
     from ui.timeouts import uvicorn_options
 
     settings = _settings()
-    try:
-        chat_model(settings)  # a misconfigured model is a usage error now, not a failed start in the background
-    except LLMConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    chat_model(settings)  # a misconfigured model is a usage error now, not a failed start in the background
     app = create_app(settings)  # opens at once; the bot (and the index, the first time) is built in the background
     click.echo(f"investbot: open http://{host}:{port}/ (widget: http://{host}:{port}/widget.js); "
                f"/healthz says when it is ready", err=True)

@@ -103,3 +103,13 @@ def test_a_damaged_data_dir_ends_in_one_line_naming_the_file_and_the_fix(setting
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
         assert all(name in lines[0] for name in names), lines[0]
+
+
+@pytest.mark.parametrize("args", [("ask", "What is MADE?"), ("serve", "--port", "9")])
+def test_a_misconfigured_language_model_is_a_usage_error_with_the_fix(settings: Settings,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      args: tuple[str, ...]) -> None:
+    monkeypatch.setenv("INVESTBOT_LLM", "openai")  # and no INVESTBOT_LLM_MODEL
+    result = run(settings, *args)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "INVESTBOT_LLM_MODEL" in result.stderr
