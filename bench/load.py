@@ -77,9 +77,9 @@ def chat_client(url: str, questions: list[str], latencies: list[float], errors: 
     connection = Connection(url)
     fn_index = next(d["id"] for d in json.loads(connection.get("/config"))["dependencies"]
                     if d.get("api_name") == "ask")
+    session = uuid.uuid4().hex  # one page open in one browser: its questions share a session
     for question in questions:
         started = time.perf_counter()
-        session = uuid.uuid4().hex
         try:
             status, body = connection.post("/gradio_api/queue/join", {
                 "data": [question, [], []], "fn_index": fn_index, "session_hash": session, "event_data": None,
