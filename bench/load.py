@@ -2,7 +2,7 @@
 API and through the Gradio chat, and what a client sending maximal histories does to everyone else's p95.
 
     INVESTBOT_RATE_LIMIT=100000 .venv/bin/investbot serve --port 7860 &   # all clients share one key (127.0.0.1)
-    .venv/bin/python bench/load.py [--url http://127.0.0.1:7860] [--clients 50] [--questions 4]
+    .venv/bin/python bench/load.py [--url http://127.0.0.1:7860] [--clients 50] [--questions 4] [--pairs 1]
 """
 
 import argparse
@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection, HTTPException
 from pathlib import Path
+from statistics import median
 from urllib.parse import urlsplit
 
 from evals.cases import load_cases
@@ -104,7 +105,9 @@ def completed(events: Iterator[dict]) -> bool:
     return False
 
 
-def run(kind: str, url: str, clients: int, per_client: int, pool: list[str], abuser: bool = False) -> str:
+def run(kind: str, url: str, clients: int, per_client: int, pool: list[str],
+        abuser: bool = False) -> tuple[str, float]:
+    """The run's summary line (and its first errors), and the p95 of the clients' answers in ms."""
     latencies: list[float] = []
     errors: list[str] = []
     stop = threading.Event()
@@ -131,7 +134,7 @@ def run(kind: str, url: str, clients: int, per_client: int, pool: list[str], abu
              f"{len(latencies) / wall:.1f}/s, {len(errors)} errors; p50 {percentile(latencies, 50):.0f} ms, "
              f"p95 {percentile(latencies, 95):.0f} ms"]
     lines += [f"   {e}" for e in errors[:3]]
-    return "\n".join(lines)
+    return "\n".join(lines), percentile(latencies, 95)
 
 
 def main() -> None:
@@ -139,11 +142,22 @@ def main() -> None:
     parser.add_argument("--url", default="http://127.0.0.1:7860")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--questions", type=int, default=4)
+    parser.add_argument("--pairs", type=int, default=1,
+                        help="API runs without and with the client sending maximal histories, alternately; with more "
+                             "than one pair, the medians of their p95 (one run's p95 varies by some 100 ms)")
     args = parser.parse_args()
     pool = [c.question for c in load_cases(REPO / "evals" / "questions.yaml")]
-    print(run("api", args.url, args.clients, args.questions, pool))
-    print(run("api", args.url, args.clients, args.questions, pool, abuser=True))
-    print(run("chat", args.url, args.clients, args.questions, pool))
+    p95s: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(args.pairs):
+        for abuser in (False, True):
+            line, p95 = run("api", args.url, args.clients, args.questions, pool, abuser=abuser)
+            print(line)
+            p95s[abuser].append(p95)
+    if args.pairs > 1:
+        without, with_abuser = median(p95s[False]), median(p95s[True])
+        print(f"others' p95, median of {args.pairs} runs each: {without:.0f} ms without, {with_abuser:.0f} ms with the "
+              f"client sending maximal histories ({with_abuser - without:+.0f} ms)")
+    print(run("chat", args.url, args.clients, args.questions, pool)[0])
 
 
 if __name__ == "__main__":
