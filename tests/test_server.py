@@ -300,7 +300,6 @@ def ask_in_chat(page: "playwright.sync_api.Page", question: str) -> None:
     page.wait_for_timeout(800)  # the scroll that follows the answer
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
 def test_a_failed_first_build_is_reported_without_its_internals(settings: Settings, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """/healthz and the API say the build failed; the exception's text (a path, a class) stays in the log."""
@@ -319,6 +318,7 @@ def test_a_failed_first_build_is_reported_without_its_internals(settings: Settin
         assert "secret" not in reply.text and "RuntimeError" not in reply.text, reply.text
 
 
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (.ci/run installs it)")
 def test_chat_page_speaks_the_browsers_language_and_switches(server: Served) -> None:
     with chat_page(server.url, 1280, "de-DE") as page:
         page.wait_for_function("() => document.querySelector('#title').innerText.includes('Lombardei')")
