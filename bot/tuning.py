@@ -46,6 +46,10 @@ FIT_WINDOW = 0.02  # clusters, universities and academies this far (cosine) belo
 # none) 77 % at 0.004, 86 % at 0.008, 85 % at 0.012; all six-language groups agree at 0.008 (by the question alone:
 # 82 %, 86 %, 78 %, and one group split).
 AREA_MARGIN = 0.008
+# Without an area by meaning, the one that HUB_VOTE_AGREE of the HUB_VOTE_SHOWN best-fitting hubs share: robotics
+# gets advanced manufacturing (all five agree); software, fintech, cosmetics, textiles, a data centre none (at most 2).
+HUB_VOTE_SHOWN = 5
+HUB_VOTE_AGREE = 4
 QUESTION_SHARE = 0.15  # of the question, against its S3 area's description, in what hubs and talent are matched to:
 # the area is the same in every language, the wording is not (consistency of the first hubs across the six-language
 # variants of the public set: 77.3 % at 0.5, 77.7 % at 0.3, 78.2 % at 0.15)

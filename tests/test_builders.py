@@ -173,6 +173,23 @@ def test_research_and_development_names_no_sector_so_robotics_hubs_fill_the_list
                                   for h in hubs[:5]), [h.name for h in hubs]
 
 
+@pytest.mark.parametrize("question", ["We are a robotics company and want to open an R&D centre in Lombardy: where?",
+                                      "我们是一家机器人公司，想在伦巴第设立研发中心，应该选在哪里？",
+                                      "Wir sind ein Robotikunternehmen und wollen in der Lombardei forschen. Wo?"])
+def test_a_sector_whose_hubs_share_an_s3_area_gets_that_area(bot: Bot, question: str) -> None:
+    """"Robotics" is close to no area's description; the robotics and mechatronics hubs are all in advanced
+    manufacturing, so the advice names it and its cluster, in every language."""
+    answer = bot.answer(question)
+    assert "Manifatturiero avanzato" in first_sentence(answer.answer), answer.answer
+    assert any(c.source_id.startswith("s3:manifatturiero-avanzato#") for c in answer.citations)
+
+
+@pytest.mark.parametrize("question", ["We produce cosmetics and want to set up in Lombardy. Where?",
+                                      "We are a fintech company; where in Lombardy should we locate?"])
+def test_a_sector_whose_hubs_share_no_area_gets_none(bot: Bot, question: str) -> None:
+    assert not any(c.source_id.startswith("s3:") for c in bot.answer(question).citations)
+
+
 @pytest.mark.parametrize(("question", "name"), [
     ("Nous fabriquons des dispositifs médicaux : où installer notre R&D en Lombardie ?",
      "Industrie de la santé (Industria della salute)"),

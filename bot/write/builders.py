@@ -8,6 +8,7 @@ website, a where question a place. Otherwise the investor is told, politely, tha
 """
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -20,7 +21,7 @@ from bot.find.hubs import HubSearch, hub_ref
 from bot.find.retrieve import Hit, HybridRetriever, Retrieval
 from bot.languages import language
 from bot.route.router import Route
-from bot.tuning import FUSED_TIE, SAME_FIGURE, SECTOR_FLOOR, SUPPORT_WINDOW
+from bot.tuning import FUSED_TIE, HUB_VOTE_AGREE, HUB_VOTE_SHOWN, SAME_FIGURE, SECTOR_FLOOR, SUPPORT_WINDOW
 from bot.types import Composition, HubRef
 from bot.write.compose import PROSE_KINDS, Writer, compose_answer, compose_refusal
 from index.sentences import split_sentences
@@ -272,6 +273,15 @@ class Builders:
         area = self.advisor.best_area(meaning) if advice or q.sector else None
         return area, self.advisor.sector_vector(meaning, area)
 
+    def _area_of(self, hubs: list[tuple[Hit, HubRef]]) -> str | None:
+        """The S3 area that most of the best-fitting hubs share (HUB_VOTE_AGREE of the first HUB_VOTE_SHOWN), when
+        the sector's meaning alone named none: "robotics" is close to no area's description, but the robotics and
+        mechatronics hubs are all in advanced manufacturing. A fintech's or a cosmetics maker's hubs share none."""
+        records = self.hub_search.records
+        votes = Counter(a for _, hub in hubs[:HUB_VOTE_SHOWN] for a in records[hub.id].get("s3_areas", []))
+        area, count = votes.most_common(1)[0] if votes else (None, 0)
+        return area if count >= HUB_VOTE_AGREE else None
+
     def hubs(self, q: Question) -> Built:
         area, sector = self._area_and_sector(q, advice=False)
         hubs, no_hub_here = self._hubs(q, sector, area)
@@ -306,6 +316,9 @@ class Builders:
         """The S3 area and cluster for the investor's sector first, then the hubs, talent and site scouting."""
         area, sector = self._area_and_sector(q, advice=True)
         hubs, no_hub_here = self._hubs(q, sector, area)
+        if area is None and q.sector and (area := self._area_of(hubs)):
+            sector = self.advisor.sector_vector(self._sector_meaning(q), area)
+            hubs, no_hub_here = self._hubs(q, sector, area)
         advice = self.advisor.advise(sector, q.place, area, q.lang)
         writer = Writer(q.lang)
         clusters = [self.retriever.records.get(hit.source_id, {}) for hit, _ in advice.clusters]
