@@ -50,6 +50,7 @@ AREA_MARGIN = 0.008
 # gets advanced manufacturing (all five agree); software, fintech, cosmetics, textiles, a data centre none (at most 2).
 HUB_VOTE_SHOWN = 5
 HUB_VOTE_AGREE = 4
+HUB_VOTE_MIN = 3  # fewer hubs fit: all must agree (a food manufacturer's three are all agri-food)
 QUESTION_SHARE = 0.15  # of the question, against its S3 area's description, in what hubs and talent are matched to:
 # the area is the same in every language, the wording is not (consistency of the first hubs across the six-language
 # variants of the public set: 77.3 % at 0.5, 77.7 % at 0.3, 78.2 % at 0.15)

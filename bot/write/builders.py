@@ -21,7 +21,15 @@ from bot.find.hubs import HubSearch, hub_ref
 from bot.find.retrieve import Hit, HybridRetriever, Retrieval
 from bot.languages import language
 from bot.route.router import Route
-from bot.tuning import FUSED_TIE, HUB_VOTE_AGREE, HUB_VOTE_SHOWN, SAME_FIGURE, SECTOR_FLOOR, SUPPORT_WINDOW
+from bot.tuning import (
+    FUSED_TIE,
+    HUB_VOTE_AGREE,
+    HUB_VOTE_MIN,
+    HUB_VOTE_SHOWN,
+    SAME_FIGURE,
+    SECTOR_FLOOR,
+    SUPPORT_WINDOW,
+)
 from bot.types import Composition, HubRef
 from bot.write.compose import PROSE_KINDS, Writer, compose_answer, compose_refusal
 from index.sentences import split_sentences
@@ -274,13 +282,15 @@ class Builders:
         return area, self.advisor.sector_vector(meaning, area)
 
     def _area_of(self, hubs: list[tuple[Hit, HubRef]]) -> str | None:
-        """The S3 area that most of the best-fitting hubs share (HUB_VOTE_AGREE of the first HUB_VOTE_SHOWN), when
-        the sector's meaning alone named none: "robotics" is close to no area's description, but the robotics and
-        mechatronics hubs are all in advanced manufacturing. A fintech's or a cosmetics maker's hubs share none."""
-        records = self.hub_search.records
-        votes = Counter(a for _, hub in hubs[:HUB_VOTE_SHOWN] for a in records[hub.id].get("s3_areas", []))
+        """The S3 area that most of the best-fitting hubs share (HUB_VOTE_AGREE of the first HUB_VOTE_SHOWN, or all
+        of them when only HUB_VOTE_MIN to HUB_VOTE_AGREE fit), when the sector's meaning alone named none.
+        "Robotics" is close to no area's description, but the robotics and mechatronics hubs are all in advanced
+        manufacturing; a food manufacturer's three hubs are all agri-food. A fintech's or a cosmetics maker's hubs
+        share none."""
+        records, best = self.hub_search.records, hubs[:HUB_VOTE_SHOWN]
+        votes = Counter(a for _, hub in best for a in records[hub.id].get("s3_areas", []))
         area, count = votes.most_common(1)[0] if votes else (None, 0)
-        return area if count >= HUB_VOTE_AGREE else None
+        return area if count >= min(HUB_VOTE_AGREE, len(best)) and len(best) >= HUB_VOTE_MIN else None
 
     def hubs(self, q: Question) -> Built:
         area, sector = self._area_and_sector(q, advice=False)
@@ -317,8 +327,9 @@ class Builders:
         area, sector = self._area_and_sector(q, advice=True)
         hubs, no_hub_here = self._hubs(q, sector, area)
         if area is None and q.sector and (area := self._area_of(hubs)):
+            # the clusters and talent of the area its hubs share; the hubs stay (ranked again with the area's
+            # meaning, an automation hub would push the robotics labs out)
             sector = self.advisor.sector_vector(self._sector_meaning(q), area)
-            hubs, no_hub_here = self._hubs(q, sector, area)
         advice = self.advisor.advise(sector, q.place, area, q.lang)
         writer = Writer(q.lang)
         clusters = [self.retriever.records.get(hit.source_id, {}) for hit, _ in advice.clusters]
