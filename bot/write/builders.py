@@ -360,10 +360,15 @@ def first_sentence(text: str) -> str:
 
 
 def record_name(record: dict, lang: str) -> str:
-    """An organisation's name as the investor reads it: the Italian name in Italian, else the title."""
+    """An organisation's name as the investor reads it: the Italian name in Italian; in other languages its
+    acronym, which it goes by in every language, and its English name without the description after a dash
+    ("AFIL – Lombardy Intelligent Factory Association", not "… – Lombardy technology cluster for advanced
+    manufacturing")."""
     if lang == "it" and record.get("name_it"):
         return record["name_it"].split(" (")[0]
-    return record.get("name") or record.get("title", "")
+    name = record.get("name") or record.get("title", "").split(" – ")[0]
+    acronym = record.get("acronym")
+    return f"{acronym} – {name}" if acronym and acronym not in name else name
 
 
 def member_name(record: dict, lang: str) -> str:
