@@ -194,10 +194,10 @@ class Builders:
         first = self._latest(found)
         specific = q.named or q.asks("website") or q.asks("where") or q.asks("count")
         members = [] if specific or not q.asks("list") else self.members(lists)
-        # the whole set was asked for, not one member ("… for green chemistry?"): the record presenting it leads
-        overview = self.retriever.with_role(f"overview:{lists}") if first.source_id not in members else []
-        if members and overview and (presenting := self.retriever.summary_hit(overview[0], q.lang)):
-            first = presenting
+        # the whole set was asked for, not one member ("… for green chemistry?"): the record presenting the set leads
+        if members and first.source_id not in members:
+            first = next((hit for hit, _ in self.retriever.summary_lines(
+                self.retriever.with_role(f"overview:{lists}"), q.lang)), first)
         if q.asks("website"):
             with_site = [h for h in found if self.retriever.records.get(h.source_id, {}).get("website")]
             if not with_site:
@@ -274,12 +274,11 @@ class Builders:
         both = np.asarray(q.found.query_vector, dtype=np.float32) + words
         return (both / np.linalg.norm(both)).tolist()  # a unit vector, as the cosines and margins assume
 
-    def _area_and_sector(self, q: Question, advice: bool) -> tuple[str | None, list[float]]:
+    def _area_and_meaning(self, q: Question, advice: bool) -> tuple[str | None, list[float]]:
         """The investor's S3 area (None when unclear; for a list of hubs, also when the question names no sector)
-        and the vector hubs, clusters and talent are matched to."""
+        and the sector's meaning, from which the vector hubs, clusters and talent are matched to is made."""
         meaning = self._sector_meaning(q)
-        area = self.advisor.best_area(meaning) if advice or q.sector else None
-        return area, self.advisor.sector_vector(meaning, area)
+        return (self.advisor.best_area(meaning) if advice or q.sector else None), meaning
 
     def _area_of(self, hubs: list[tuple[Hit, HubRef]]) -> str | None:
         """The S3 area that most of the best-fitting hubs share (HUB_VOTE_AGREE of the first HUB_VOTE_SHOWN, or all
@@ -293,8 +292,8 @@ class Builders:
         return area if count >= min(HUB_VOTE_AGREE, len(best)) and len(best) >= HUB_VOTE_MIN else None
 
     def hubs(self, q: Question) -> Built:
-        area, sector = self._area_and_sector(q, advice=False)
-        hubs, no_hub_here = self._hubs(q, sector, area)
+        area, meaning = self._area_and_meaning(q, advice=False)
+        hubs, no_hub_here = self._hubs(q, self.advisor.sector_vector(meaning, area), area)
         writer = Writer(q.lang)
         if no_hub_here:  # say first that the place has none, then offer the nearest
             writer.lead(writer.words["no_hubs"])
@@ -324,13 +323,13 @@ class Builders:
 
     def where_to_locate(self, q: Question) -> Built:
         """The S3 area and cluster for the investor's sector first, then the hubs, talent and site scouting."""
-        area, sector = self._area_and_sector(q, advice=True)
-        hubs, no_hub_here = self._hubs(q, sector, area)
-        if area is None and q.sector and (area := self._area_of(hubs)):
+        area, meaning = self._area_and_meaning(q, advice=True)
+        hubs, no_hub_here = self._hubs(q, self.advisor.sector_vector(meaning, area), area)
+        if area is None and q.sector:
             # the clusters and talent of the area its hubs share; the hubs stay (ranked again with the area's
             # meaning, an automation hub would push the robotics labs out)
-            sector = self.advisor.sector_vector(self._sector_meaning(q), area)
-        advice = self.advisor.advise(sector, q.place, area, q.lang)
+            area = self._area_of(hubs)
+        advice = self.advisor.advise(self.advisor.sector_vector(meaning, area), q.place, area, q.lang)
         writer = Writer(q.lang)
         clusters = [self.retriever.records.get(hit.source_id, {}) for hit, _ in advice.clusters]
         if area and clusters:
