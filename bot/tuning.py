@@ -77,6 +77,6 @@ DUPLICATE = 0.95  # cosine above which two sentences say the same thing
 # --- Follow-ups (bot/answer.py) ---
 FOLLOW_UP_WORDS = 6  # a question this short is read with the investor's previous one ("and in Bergamo?")
 # Of the previous question, what a follow-up is searched with: its gist. Embedding is the costly step (about 12 ms
-# a 100 characters on one thread) and the embedder takes one text at a time; a client sending 2,000-character turns
-# raised everyone's p95 by 360 ms at 50 clients. The default sets score the same at 200 as at 400 (94.6 %).
+# a 100 characters on one thread, on the cores every other question shares); a client sending 2,000-character
+# turns raised everyone's p95 by 360 ms at 50 clients. The default sets score the same at 200 as at 400 (94.6 %).
 FOLLOW_UP_CONTEXT_CHARS = 200

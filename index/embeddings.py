@@ -27,8 +27,9 @@ class _Engine:
     (e5.c), so threads may embed at the same time; only loading the model happens once, under a lock.
 
     OpenMP's thread count is a setting of the calling thread, so it is set around each call: a question embeds on
-    one thread, so that concurrent questions share the cores (a second thread per question spins, and cost 19 ms of
-    CPU an answer against 10 ms); a corpus build embeds on every core."""
+    one thread, so that concurrent questions share the cores (with two threads a question, the second spinning, an
+    answer took 39 ms of CPU against 28 ms, over the public set's 410 questions); a corpus build embeds on every
+    core."""
 
     def __init__(self) -> None:
         self._loading = threading.Lock()
